@@ -30,7 +30,7 @@ def test_shipped_signature_has_the_seed_sections():
     assert sig.signature.input_data_type == "unstructured_image"
     assert sig.quality_monitor.enabled
     threshold = sig.quality_monitor.thresholds[0]
-    assert (threshold.metric_id, threshold.type, threshold.value) == ("accuracy", "lower_limit", 0.8)
+    assert threshold.model_dump() == {"metric_id": "accuracy", "type": "lower_limit", "value": 0.8}
     assert sig.quality_monitor.min_feedback_data_size == 10
     assert sig.aws_runtime.train_script == "tf_cnn_train.py"
 
@@ -47,7 +47,7 @@ def test_shipped_signature_has_the_seed_sections():
             lambda r: r["quality_monitor"]["thresholds"][0].update(metric_id="acuracy"),
             "$.quality_monitor.thresholds[0].metric_id",
         ),
-        (lambda r: r["aws_runtime"].update(train_instance="c5.xlarge"), "$.aws_runtime.train_instance"),
+        (lambda r: r["aws_runtime"].update(train_instance="c5"), "$.aws_runtime.train_instance"),
         (lambda r: r["signature"].update(image_shape=[28, 28]), "$.signature.image_shape"),
         (
             lambda r: r["quality_monitor"]["parameters"].update(min_feedback_data_size=0),
