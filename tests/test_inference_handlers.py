@@ -1,0 +1,315 @@
+"""Contract tests of the TF Serving container handlers in ``use_case_mnist_tf/inference.py``.
+
+The module is loaded by file path, exactly as the container does (it is not a package member
+there), and without TensorFlow: these tests run in well under a second.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import subprocess
+import sys
+from collections import namedtuple
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+
+USE_CASE_DIR = Path(__file__).resolve().parents[1] / "use_case_mnist_tf"
+
+Context = namedtuple(
+    "Context",
+    "model_name model_version method rest_uri grpc_port channel custom_attributes "
+    "request_content_type accept_header content_length",
+)
+
+
+def _load(name: str, filename: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, USE_CASE_DIR / filename)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+inference = _load("inference_under_test", "inference.py")
+
+
+def ctx(content_type: str | None = "application/json",
+        accept: str | None = "application/json") -> Context:
+    return Context("model", "1", "predict", "http://localhost:8501/v1/models/model:predict",
+                   9000, None, None, content_type, accept, 0)
+
+
+def images(n: int = 2, shape: tuple[int, ...] = (28, 28, 1), seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, size=(n, *shape)) / 255.0
+
+
+def as_json(payload: Any) -> io.BytesIO:
+    return io.BytesIO(json.dumps(payload).encode("utf-8"))
+
+
+def as_npy(array: np.ndarray) -> io.BytesIO:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    buffer.seek(0)
+    return buffer
+
+
+def instances(request: str) -> np.ndarray:
+    body = json.loads(request)
+    assert list(body) == ["instances"]
+    return np.asarray(body["instances"])
+
+
+def tfs_response(predictions: Any, status: int = 200) -> SimpleNamespace:
+    content = json.dumps(predictions).encode("utf-8")
+    return SimpleNamespace(status_code=status, content=content)
+
+
+# ----------------------------------------------------------------- accepted inputs
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (28, 28), (784,)], ids=["NHWC", "NHW", "flat"])
+def test_openscale_payload_in_every_shape(shape: tuple[int, ...]) -> None:
+    batch = images(3, shape)
+    request = inference.input_handler(as_json({"input_data": [{"values": batch.tolist()}]}),
+                                      ctx())
+    out = instances(request)
+    assert out.shape == (3, 28, 28, 1)
+    np.testing.assert_array_equal(out.reshape(3, -1), batch.reshape(3, -1))
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (28, 28), (784,)], ids=["NHWC", "NHW", "flat"])
+def test_tf_serving_instances_payload(shape: tuple[int, ...]) -> None:
+    batch = images(2, shape)
+    out = instances(inference.input_handler(as_json({"instances": batch.tolist()}), ctx()))
+    assert out.shape == (2, 28, 28, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8])
+def test_npy_payload(dtype: type) -> None:
+    batch = (images(4, (28, 28)) if dtype is not np.uint8
+             else np.zeros((4, 28, 28)) + 1).astype(dtype)
+    out = instances(inference.input_handler(as_npy(batch), ctx("application/x-npy")))
+    assert out.shape == (4, 28, 28, 1)
+    np.testing.assert_allclose(out.reshape(4, 28, 28), batch.astype(np.float64), rtol=0)
+
+
+def test_json_values_are_passed_verbatim() -> None:
+    body = {"instances": [[0.123] * 784]}
+    request = inference.input_handler(as_json(body), ctx())
+    assert "[0.123]" in request and "0.12300000" not in request
+
+
+def test_content_type_parameters_and_missing_content_type() -> None:
+    body = {"instances": images(1).tolist()}
+    assert instances(inference.input_handler(
+        as_json(body), ctx("application/json; charset=utf-8"))).shape == (1, 28, 28, 1)
+    assert instances(inference.input_handler(as_json(body), ctx(None))).shape == (1, 28, 28, 1)
+
+
+def test_accepts_bytes_and_wildcard_accept() -> None:
+    raw = json.dumps({"instances": images(1).tolist()}).encode()
+    assert instances(inference.input_handler(raw, ctx(accept="*/*"))).shape == (1, 28, 28, 1)
+
+
+def test_max_batch_is_accepted() -> None:
+    batch = np.zeros((inference.MAX_BATCH_SIZE, 784), dtype=np.float32)
+    out = instances(inference.input_handler(as_npy(batch), ctx("application/x-npy")))
+    assert out.shape == (inference.MAX_BATCH_SIZE, 28, 28, 1)
+
+
+def test_parse_images_returns_model_input() -> None:
+    out = inference.parse_images(images(2, (784,)).tolist())
+    assert out.dtype == np.float32 and out.shape == (2, 28, 28, 1)
+
+
+# ----------------------------------------------------------------- rejected inputs
+
+
+def expect_error(cls_name: str, match: str, data: Any, context: Context) -> None:
+    cls = getattr(inference, cls_name)
+    assert issubclass(cls, ValueError)
+    with pytest.raises(cls, match=match):
+        inference.input_handler(data, context)
+
+
+@pytest.mark.parametrize(
+    ("payload", "match"),
+    [
+        ({"instances": images(2, (28, 27)).tolist()}, r"shape \[2, 28, 27\]; expected a batch"),
+        ({"instances": images(1, (28, 28, 3)).tolist()}, r"shape \[1, 28, 28, 3\]"),
+        ({"instances": images(1, (28, 28))[0].tolist()}, r"wrap a single image in a list"),
+        ({"instances": [[0.5] * 784, [0.5] * 783]}, "rectangular batch"),
+        ({"instances": [["a"] * 784]}, "only numbers"),
+        ({"instances": [[None] * 784]}, "only numbers"),
+        ({"instances": [[True] * 784]}, "only numbers"),
+        ({"instances": [[0.5] * 783 + [1.5]]}, r"range over \[0\.5, 1\.5\].*divide uint8"),
+        ({"instances": [[-0.1] * 784]}, r"must be in \[0, 1\]"),
+        ({"instances": []}, "empty batch"),
+        ({"input_data": [{"values": []}]}, "empty batch"),
+        ({"input_data": [{"fields": ["x"]}]}, r'exactly one object with "values"'),
+        ({"input_data": {"values": []}}, r'exactly one object with "values"'),
+        ({"images": []}, r"JSON body must be .* got \['images'\]"),
+        ([[0.5] * 784], r"JSON body must be .* got list"),
+    ],
+    ids=["bad-shape", "rgb", "single-image", "ragged", "strings", "nulls", "booleans",
+         "above-one", "negative", "empty-instances", "empty-values", "no-values",
+         "input-data-not-list", "unknown-key", "bare-list"],
+)
+def test_invalid_json_inputs(payload: Any, match: str) -> None:
+    expect_error("InvalidInputError", match, as_json(payload), ctx())
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_refused(token: str) -> None:
+    body = '{"instances": [[' + ", ".join(["0.5"] * 783 + [token]) + "]]}"
+    expect_error("InvalidInputError", "NaN or infinite", io.BytesIO(body.encode()), ctx())
+
+
+def test_npy_nan_is_refused() -> None:
+    batch = np.zeros((1, 784), dtype=np.float32)
+    batch[0, 3] = np.nan
+    expect_error("InvalidInputError", "NaN or infinite", as_npy(batch), ctx("application/x-npy"))
+
+
+def test_batch_too_large() -> None:
+    batch = np.zeros((inference.MAX_BATCH_SIZE + 1, 784), dtype=np.float32)
+    expect_error("InvalidInputError", f"batch of {inference.MAX_BATCH_SIZE + 1} images is too "
+                 f"large: at most {inference.MAX_BATCH_SIZE}", as_npy(batch),
+                 ctx("application/x-npy"))
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b'{"instances": [0.5'])
+def test_invalid_json(body: bytes) -> None:
+    expect_error("InvalidInputError", "not valid JSON", io.BytesIO(body), ctx())
+
+
+@pytest.mark.parametrize("body", [b"", b"   \n"])
+def test_empty_body(body: bytes) -> None:
+    expect_error("InvalidInputError", "empty request body", io.BytesIO(body), ctx())
+
+
+def test_npy_garbage_and_pickles_are_refused() -> None:
+    expect_error("InvalidInputError", "not a numpy .npy array", io.BytesIO(b"garbage"),
+                 ctx("application/x-npy"))
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    buffer.seek(0)
+    expect_error("InvalidInputError", "pickles are refused", buffer, ctx("application/x-npy"))
+
+
+def test_npy_complex_numbers_are_refused() -> None:
+    expect_error("InvalidInputError", "only numbers", as_npy(np.zeros((1, 784), complex)),
+                 ctx("application/x-npy"))
+
+
+@pytest.mark.parametrize("content_type", ["text/csv", "image/png", "application/octet-stream"])
+def test_unsupported_content_type(content_type: str) -> None:
+    expect_error("UnsupportedContentTypeError",
+                 f"unsupported content type '{content_type}': use one of application/json, "
+                 "application/x-npy", as_json({"instances": []}), ctx(content_type))
+
+
+def test_unsupported_accept_header() -> None:
+    expect_error("UnsupportedContentTypeError", "Accept header 'text/csv'",
+                 as_json({"instances": images(1).tolist()}), ctx(accept="text/csv"))
+
+
+# ----------------------------------------------------------------- output handler
+
+
+def softmax_rows(n: int, seed: int = 0) -> list[list[float]]:
+    logits = np.random.default_rng(seed).normal(size=(n, 10))
+    exp = np.exp(logits)
+    return (exp / exp.sum(axis=1, keepdims=True)).tolist()
+
+
+def test_output_handler_openscale_shape() -> None:
+    rows = softmax_rows(3)
+    body, content_type = inference.output_handler(tfs_response({"predictions": rows}), ctx())
+    assert content_type == "application/json"
+    parsed = json.loads(body)
+    assert list(parsed) == ["predictions"]
+    (prediction,) = parsed["predictions"]
+    assert prediction["fields"] == ["prediction", "probability"]
+    assert [v[0] for v in prediction["values"]] == [int(np.argmax(r)) for r in rows]
+    assert [v[1] for v in prediction["values"]] == rows
+    assert all(isinstance(v[0], int) for v in prediction["values"])
+
+
+def test_output_handler_accepts_columnar_outputs() -> None:
+    rows = softmax_rows(1)
+    body, _ = inference.output_handler(tfs_response({"outputs": {"output_0": rows}}), ctx())
+    assert json.loads(body)["predictions"][0]["values"][0][1] == rows[0]
+
+
+def test_output_handler_raises_tf_serving_error() -> None:
+    error = {"error": "Failed to process element: 0 of 'instances' list. Error: Invalid argument"}
+    with pytest.raises(inference.ModelServerError,
+                       match="TF Serving answered 400: Failed to process element: 0"):
+        inference.output_handler(tfs_response(error, status=400), ctx())
+
+
+def test_output_handler_non_json_error_body() -> None:
+    response = SimpleNamespace(status_code=503, content=b"upstream down")
+    with pytest.raises(inference.ModelServerError, match="503: upstream down"):
+        inference.output_handler(response, ctx())
+
+
+@pytest.mark.parametrize(
+    ("payload", "match"),
+    [
+        ({"predictions": []}, 'no "predictions" list'),
+        ({"result": [[0.1] * 10]}, 'no "predictions" list'),
+        ({"predictions": [[0.5, 0.5]]}, "not 10 finite probabilities"),
+        ({"predictions": [[0.5] * 10]}, "sum to 5.000000, not 1"),
+        ({"predictions": [["x"] * 10]}, "not 10 finite probabilities"),
+    ],
+)
+def test_output_handler_refuses_malformed_predictions(payload: Any, match: str) -> None:
+    with pytest.raises(inference.ModelServerError, match=match):
+        inference.output_handler(tfs_response(payload), ctx())
+
+
+def test_output_handler_invalid_json() -> None:
+    response = SimpleNamespace(status_code=200, content=b"<html>")
+    with pytest.raises(inference.ModelServerError, match="not JSON"):
+        inference.output_handler(response, ctx())
+
+
+# ----------------------------------------------------------------- module properties
+
+
+def test_errors_are_value_errors_with_one_base() -> None:
+    for name in ("InvalidInputError", "UnsupportedContentTypeError", "ModelServerError"):
+        cls = getattr(inference, name)
+        assert issubclass(cls, inference.InferenceError)
+        assert issubclass(cls, ValueError)
+
+
+def test_seed_module_name_reexports_the_same_handlers() -> None:
+    seed_module = _load("tf_cnn_inference_under_test", "tf_cnn_inference.py")
+    rows = softmax_rows(2)
+    expected = inference.output_handler(tfs_response({"predictions": rows}), ctx())
+    assert seed_module.output_handler(tfs_response({"predictions": rows}), ctx()) == expected
+    with pytest.raises(ValueError, match="empty batch"):
+        seed_module.input_handler(as_json({"instances": []}), ctx())
+
+
+def test_inference_module_imports_neither_tensorflow_nor_our_library() -> None:
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('inference', {str(USE_CASE_DIR / 'inference.py')!r})\n"  # noqa: E501
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "('tensorflow', 'keras', 'mlmonitor_lib', 'requests')]\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
