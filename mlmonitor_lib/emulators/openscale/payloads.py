@@ -1,0 +1,264 @@
+"""Shapes of what the emulated OpenScale stores and answers, kept apart from its state.
+
+Payload records arrive as ``{request, response, scoring_id, scoring_timestamp, response_time}``
+and are exploded into one row per scored value, as the service does; feedback arrives as
+``[{fields, values}]`` or as plain dicts. Each row is stored with the two keys a quality run needs.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+from mlmonitor_lib.emulators.openscale.exceptions import BadRequest
+from mlmonitor_lib.emulators.openscale.quality import QualityResult
+from mlmonitor_lib.emulators.openscale.records import Row, scalar_key
+
+ORIGINAL_PREDICTION = "_original_prediction"
+Secret = Callable[[dict[str, Any] | None], dict[str, str] | None]
+
+
+# subscriptions and data sets ---------------------------------------------------------------
+def scrub_subscription(body: dict[str, Any], secret: Secret) -> dict[str, Any]:
+    """The subscription entity to keep: secrets (scoring credentials, training data
+    reference) replaced by ``{secret_id}``."""
+    entity = json.loads(json.dumps(body))
+    endpoint = entity.get("deployment", {}).get("scoring_endpoint") or {}
+    if endpoint.get("credentials"):
+        endpoint["credentials"] = secret(endpoint["credentials"])
+    properties = entity.setdefault("asset_properties", {})
+    if properties.get("training_data_reference"):
+        properties["training_data_reference"] = secret(properties["training_data_reference"])
+    return entity
+
+
+def _field(name: str, kind: Any, nullable: bool = True, role: str | None = None) -> dict[str, Any]:
+    metadata = {"modeling_role": role} if role else {}
+    return {"name": name, "type": kind, "nullable": nullable, "metadata": metadata}
+
+
+def _schema(entity: dict[str, Any], data_set_type: str) -> list[dict[str, Any]]:
+    props = entity.get("asset_properties") or {}
+    inputs = (props.get("input_data_schema") or {}).get("fields") or [
+        _field("scoring_input", "binary", role="feature")
+    ]
+    prediction = props.get("prediction_field", "prediction")
+    probabilities = props.get("probability_fields") or ["probability"]
+    array = {"type": "array", "elementType": "double", "containsNull": True}
+    if data_set_type == "feedback":
+        return [
+            *inputs,
+            _field(props.get("label_column", "target"), "integer", role="target"),
+            _field(ORIGINAL_PREDICTION, "integer"),
+            *[_field(f"_original_{p}", array) for p in probabilities],
+        ]
+    return [
+        _field("scoring_id", "string", False),
+        _field("scoring_timestamp", "timestamp", False),
+        _field("deployment_id", "string", False),
+        _field("asset_revision", "string"),
+        *inputs,
+        _field(prediction, "integer", role="prediction"),
+        *[_field(p, array, role="probability") for p in probabilities],
+        _field("prediction_probability", "double"),
+    ]
+
+
+def data_set_entity(subscription: dict[str, Any], data_set_type: str) -> dict[str, Any]:
+    """The payload logging or feedback data set created with a subscription."""
+    sub_id, entity = subscription["metadata"]["id"], subscription["entity"]
+    return {
+        "data_mart_id": entity["data_mart_id"],
+        "name": f"{data_set_type} of subscription {sub_id}",
+        "type": data_set_type,
+        "target": {"target_id": sub_id, "target_type": "subscription"},
+        "data_schema": {"type": "struct", "fields": _schema(entity, data_set_type)},
+        "managed_by": "system",
+    }
+
+
+# records -----------------------------------------------------------------------------------
+def _table(part: Any, default_name: str) -> list[dict[str, Any]]:
+    """Rows of one side of a scoring (``{fields, values}``, ``instances``, ``predictions``)."""
+    if isinstance(part, dict) and "values" in part:
+        fields = part.get("fields") or [default_name]
+        return [dict(zip(fields, values, strict=False)) for values in part["values"]]
+    for key in ("instances", "predictions"):
+        if isinstance(part, dict) and isinstance(part.get(key), list):
+            return [v if isinstance(v, dict) else {default_name: v} for v in part[key]]
+    return [{default_name: part}]
+
+
+def _payload_rows(record: dict[str, Any], entity: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    inputs = _table(record.get("request"), "scoring_input")
+    outputs = _table(
+        record.get("response"),
+        entity.get("asset_properties", {}).get("prediction_field", "prediction"),
+    )
+    count = max(len(inputs), len(outputs))
+    scoring_id = record.get("scoring_id") or uuid.uuid4().hex
+    for i in range(count):
+        row = {
+            "scoring_id": scoring_id if count == 1 else f"{scoring_id}-{i + 1}",
+            "scoring_timestamp": record.get("scoring_timestamp"),
+            "deployment_id": entity["deployment"].get("deployment_id"),
+            "asset_revision": record.get("asset_revision"),
+            "response_time": record.get("response_time"),
+            **(inputs[i] if i < len(inputs) else {}),
+            **(outputs[i] if i < len(outputs) else {}),
+        }
+        yield row
+
+
+def _plain_rows(body: list[Any], data_set_type: str, entity: dict[str, Any]) -> Iterator[dict]:
+    for item in body:
+        if not isinstance(item, dict):
+            raise BadRequest("Each record must be a JSON object.")
+        if "request" in item and "response" in item:
+            yield from _payload_rows(item, entity)
+        elif "values" in item and isinstance(item["values"], list):
+            yield from _table(item, "scoring_input")
+        else:
+            yield item
+
+
+def _probability(row: dict[str, Any], fields: list[str]) -> None:
+    vector = next((row[f] for f in fields if isinstance(row.get(f), list)), None)
+    if vector and all(isinstance(x, int | float) for x in vector):
+        row.setdefault("prediction_probability", max(vector))
+
+
+def rows(body: Any, data_set_type: str, entity: dict[str, Any]) -> list[Row]:
+    """Validate a records request and turn it into rows for the store."""
+    if not isinstance(body, list) or not body:
+        raise BadRequest("The records request body must be a non-empty JSON array.")
+    props = entity.get("asset_properties") or {}
+    prediction = props.get("prediction_field", "prediction")
+    label = props.get("label_column", "target")
+    probabilities = props.get("probability_fields") or ["probability"]
+    prefix, created = uuid.uuid4().hex[:24], datetime.now().astimezone().isoformat()
+    stored: list[Row] = []
+    for i, row in enumerate(_plain_rows(body, data_set_type, entity)):
+        if data_set_type == "feedback":
+            keys = (
+                scalar_key(row.get(label)),
+                scalar_key(row.get(ORIGINAL_PREDICTION, row.get(prediction))),
+            )
+        else:
+            _probability(row, probabilities)
+            keys = (None, scalar_key(row.get(prediction)))
+        record_id = str(row.get("scoring_id") or f"{prefix}{i:08x}")
+        stored.append((record_id, created, *keys, json.dumps(row)))
+    return stored
+
+
+# runs and measurements -----------------------------------------------------------------------
+def run_error(code: str, message: str) -> dict[str, Any]:
+    """Status fields of a failed run, in the shape the SDK prints ("Reason: ...")."""
+    failure = {"trace": uuid.uuid4().hex, "errors": [{"code": code, "message": message}]}
+    return {"state": "error", "message": message, "failure": failure}
+
+
+def not_enough_feedback(have: int, minimum: int, data_set_id: str) -> str:
+    return (
+        f"The quality evaluation needs at least {minimum} feedback records, but feedback data "
+        f"set '{data_set_id}' holds {have}: store {minimum - have} more feedback records, "
+        "then run the evaluation again."
+    )
+
+
+def run_message(records: int, breaches: list[dict[str, Any]]) -> str:
+    if not breaches:
+        return f"Evaluated {records} feedback records; no threshold violated."
+    lines = [
+        f"{b['metric_id']} {b['value']:.4f} {'<' if b['type'] == 'lower_limit' else '>'} "
+        f"{b['type'].replace('_', ' ')} {b['limit']}"
+        for b in breaches
+    ]
+    return f"Evaluated {records} feedback records; {len(breaches)} violated: " + "; ".join(lines)
+
+
+def _limits(thresholds: list[dict[str, Any]], metric_id: str) -> dict[str, float]:
+    return {
+        t["type"]: t["value"]
+        for t in thresholds
+        if t.get("metric_id") == metric_id and t.get("value") is not None
+    }
+
+
+def measurement(
+    instance: dict[str, Any],
+    run_id: str,
+    result: QualityResult,
+    breaches: list[dict[str, Any]],
+    stamp: str,
+) -> dict[str, Any]:
+    """The measurement a quality run records: metrics with their limits, the confusion
+    matrix as a source, and one issue per breached threshold."""
+    entity, instance_id = instance["entity"], instance["metadata"]["id"]
+    metrics = [
+        {"id": m, "value": v, **_limits(entity["thresholds"], m)} for m, v in result.metrics.items()
+    ]
+    mid = str(uuid.uuid4())
+    return {
+        "metadata": {
+            "id": mid,
+            "url": f"/v2/monitor_instances/{instance_id}/measurements/{mid}",
+            "created_at": stamp,
+        },
+        "entity": {
+            "timestamp": stamp,
+            "run_id": run_id,
+            "issue_count": len(breaches),
+            "values": [{"metrics": metrics, "tags": []}],
+            "target": entity["target"],
+            "monitor_instance_id": instance_id,
+            "monitor_definition_id": entity["monitor_definition_id"],
+            "sources": [
+                {
+                    "id": "confusion_matrix",
+                    "type": "confusion_matrix",
+                    "data": {"labels": result.labels, "values": result.confusion_matrix},
+                },
+                {"id": "records", "type": "record_count", "data": {"count": result.records}},
+            ],
+        },
+    }
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """A query-string time: ISO 8601 or ``str(datetime)`` (``2026-01-01 10:00:00+00:00``),
+    also when a literal ``+`` arrived decoded as a space."""
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    if len(text) > 6 and text[-6] == " " and text[-3] == ":":
+        text = text[:-6] + "+" + text[-5:]
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadRequest(f"'{value}' is not a date-time (use ISO 8601).") from None
+    return parsed if parsed.tzinfo else parsed.astimezone()
+
+
+def in_window(doc: dict[str, Any], start: datetime | None, end: datetime | None) -> bool:
+    stamp = parse_time(doc["entity"]["timestamp"])
+    return stamp is not None and (start is None or stamp >= start) and (end is None or stamp <= end)
+
+
+def metric_groups(measurements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``agg=last``: each metric's latest value, with its limits."""
+    latest: dict[str, dict[str, Any]] = {}
+    for m in sorted(measurements, key=lambda m: m["entity"]["timestamp"]):
+        for value in m["entity"]["values"]:
+            for metric in value["metrics"]:
+                last = {"value": [metric["value"]], "measurement_id": [m["metadata"]["id"]]}
+                latest[metric["id"]] = {
+                    "id": metric["id"],
+                    "last": last,
+                    **{k: metric[k] for k in ("lower_limit", "upper_limit") if k in metric},
+                }
+    return [{"tags": [], "metrics": list(latest.values())}] if latest else []

@@ -1,0 +1,108 @@
+"""Data set records in SQLite: one file per emulator instance, ``":memory:"`` in unit tests.
+
+Each row keeps the record as JSON for the records API, plus the two columns a quality run reads
+(label and prediction, JSON-encoded scalars) in an index that covers them: an evaluation is then
+one indexed scan into numpy, never a JSON parse per record. One connection serves all threads
+(the loopback server is threaded), serialised by a lock.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY,
+    data_set_id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    label TEXT,
+    prediction TEXT,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_by_set ON records (data_set_id, label, prediction);
+"""
+
+Row = tuple[str, str, str | None, str | None, str]  # record_id, created_at, label, pred, body
+
+
+def scalar_key(value: Any) -> str | None:
+    """The JSON text of a label or prediction: ``7`` and ``"seven"`` stay distinct and
+    round-trip; lists (a probability vector by mistake) and missing values give ``None``."""
+    if value is None or isinstance(value, list | dict):
+        return None
+    return json.dumps(value)
+
+
+class RecordStore:
+    """Append, page and count records per data set; read labels and predictions fast."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        journal = "WAL" if path != ":memory:" else "MEMORY"
+        self._db.execute(f"PRAGMA journal_mode={journal}")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.executescript(_SCHEMA)
+
+    def append(self, data_set_id: str, rows: Iterable[Row]) -> int:
+        """Store rows in one transaction; returns how many."""
+        with self._lock:
+            before = self._db.total_changes
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT INTO records (data_set_id, record_id, created_at, label, prediction, body)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                ((data_set_id, *row) for row in rows),
+            )
+            self._db.execute("COMMIT")
+            return self._db.total_changes - before
+
+    def count(self, data_set_id: str, labelled: bool = False) -> int:
+        extra = " AND label IS NOT NULL AND prediction IS NOT NULL" if labelled else ""
+        with self._lock:
+            sql = f"SELECT count(*) FROM records WHERE data_set_id = ?{extra}"
+            return self._db.execute(sql, (data_set_id,)).fetchone()[0]
+
+    def page(self, data_set_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        """Records in insertion order, as the records API returns them (dict format)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT record_id, created_at, body FROM records WHERE data_set_id = ?"
+                " ORDER BY seq LIMIT ? OFFSET ?",
+                (data_set_id, limit, offset),
+            ).fetchall()
+        return [
+            {"metadata": {"id": rid, "created_at": at}, "entity": {"values": json.loads(body)}}
+            for rid, at, body in rows
+        ]
+
+    def labels_and_predictions(self, data_set_id: str) -> tuple[list[str], list[str]]:
+        """Every labelled record's (label, prediction) keys, from the covering index."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT label, prediction FROM records WHERE data_set_id = ?"
+                " AND label IS NOT NULL AND prediction IS NOT NULL",
+                (data_set_id,),
+            ).fetchall()
+        if not rows:
+            return [], []
+        labels, predictions = zip(*rows, strict=True)
+        return list(labels), list(predictions)
+
+    def delete(self, data_set_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM records WHERE data_set_id = ?", (data_set_id,))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM records")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
