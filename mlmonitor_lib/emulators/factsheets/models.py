@@ -21,7 +21,7 @@ WX_GOV_RESOURCE_ID = "2ad019f3-0fd6-4c25-966d-f3952481a870"
 # Every model use case starts with this approach, as in the product.
 DEFAULT_APPROACH_ID = "00000000-0000-0000-0000-000000000000"
 # Heartbeat version: >= 4.8.3 so the SDK takes its current code paths (it compares strings).
-DEFAULT_VERSION = "5.2.1"
+DEFAULT_VERSION = "5.2.0"
 
 
 def _now() -> str:
