@@ -212,6 +212,7 @@ class OpenScaleBackend:
                 f"A '{def_id}' monitor instance already exists for target "
                 f"'{target.get('target_id')}'."
             )
+        self._check_thresholds(def_id, body.get("thresholds") or [])
         entity = {
             k: body[k]
             for k in (
@@ -229,6 +230,20 @@ class OpenScaleBackend:
         entity.setdefault("thresholds", [])
         return self._create("monitor_instances", entity)
 
+    def _check_thresholds(self, def_id: str, thresholds: list[dict[str, Any]]) -> None:
+        """Refuse thresholds on metrics the monitor does not compute: they would never fire."""
+        known = [m["id"] for m in self.definitions[def_id]["entity"]["metrics"]]
+        for threshold in thresholds:
+            if threshold.get("metric_id") not in known:
+                raise BadRequest(
+                    f"Metric '{threshold.get('metric_id')}' is not a metric of monitor "
+                    f"'{def_id}'; known metrics: {', '.join(known)}."
+                )
+            if threshold.get("type") not in ("lower_limit", "upper_limit"):
+                raise BadRequest(
+                    f"Threshold type '{threshold.get('type')}' is not lower_limit or upper_limit."
+                )
+
     def patch_monitor_instance(self, rid: str, operations: list[dict[str, Any]]) -> dict[str, Any]:
         """JSON-patch ``replace``/``add`` of top-level entity fields (thresholds, parameters)."""
         doc = self.get("monitor_instances", rid)
@@ -237,6 +252,8 @@ class OpenScaleBackend:
                 field = str(op.get("path", "")).strip("/")
                 if op.get("op") not in ("replace", "add") or "/" in field or not field:
                     raise BadRequest(f"Unsupported patch operation {op!r}.")
+                if field == "thresholds":
+                    self._check_thresholds(doc["entity"]["monitor_definition_id"], op["value"])
                 doc["entity"][field] = op.get("value")
             doc["metadata"]["modified_at"] = now()
         return doc

@@ -1,0 +1,1 @@
+"""Adapters around the IBM SDKs (Watson OpenScale, AI Factsheets), imported lazily."""

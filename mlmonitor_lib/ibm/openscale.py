@@ -1,0 +1,761 @@
+"""Watson OpenScale adapter around the real ``ibm-watson-openscale`` SDK.
+
+One code path for IBM Cloud (API key through IAM) and Cloud Pak for Data (user name with a
+password or an API key); whether the services are real or emulated is decided by the URLs in
+:class:`~mlmonitor_lib.settings.Settings`, never here. The SDK (about a second to import, mostly
+pandas) is imported inside the functions that need it, so importing this module stays cheap.
+
+Every resource created is reported to the :class:`~mlmonitor_lib.state.Ledger` at once and
+forgotten when deleted; every SDK failure is translated at this boundary into a
+:class:`~mlmonitor_lib.errors.ServiceError` (or :class:`EvaluationError`) naming the operation
+and the fix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time as _time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field, computed_field
+
+from mlmonitor_lib.errors import EvaluationError, LifecycleError, ServiceError, SettingsError
+
+if TYPE_CHECKING:
+    from mlmonitor_lib.settings import Settings
+    from mlmonitor_lib.state import Ledger
+
+SERVICE = "wos"
+CP4D_INSTANCE_ID = "00000000-0000-0000-0000-000000000000"
+ORIGINAL_PREDICTION = "_original_prediction"
+# the signature may name the weighted F1 as scikit-learn does; OpenScale calls it f_measure
+METRIC_ALIASES = {"weighted_f1_measure": "weighted_f_measure", "f1_measure": "f_measure"}
+DEFAULT_BATCH = 1000
+MONITOR_KIND = "monitor_instance"
+RESOURCE_KINDS = ("data_mart", "service_provider", "subscription")
+
+
+# waits -------------------------------------------------------------------------------------
+class _VirtualClock:
+    """Stands in for the ``time`` module inside the SDK's wait loop: ``sleep`` advances a
+    virtual clock instead of blocking, so the SDK's own timeout still means something."""
+
+    def __init__(self) -> None:
+        self.slept = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += max(float(seconds), 0.0)
+
+    def time(self) -> float:
+        return _time.time() + self.slept
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_time, name)
+
+
+@contextlib.contextmanager
+def instant_sdk_waits() -> Iterator[_VirtualClock]:
+    """Make the SDK's ``background_mode=False`` waits instant (mock and rehearsal modes).
+
+    The SDK sleeps 5 s before every status check; this replaces only the ``time`` name inside
+    ``ibm_watson_openscale.utils.utils`` (where the wait loop lives), never the global
+    ``time.sleep`` that other code and threads rely on. Nesting restores the previous value.
+    """
+    import ibm_watson_openscale.utils.utils as sdk_utils
+
+    previous, clock = sdk_utils.time, _VirtualClock()
+    sdk_utils.time = clock
+    try:
+        yield clock
+    finally:
+        sdk_utils.time = previous
+
+
+# errors --------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def sdk_call(operation: str, fix: str) -> Iterator[None]:
+    """Translate what the SDK raises into a :class:`ServiceError` naming operation and fix."""
+    import requests
+    from ibm_cloud_sdk_core import ApiException
+    from ibm_watson_openscale.utils.client_errors import ClientError
+
+    try:
+        yield
+    except ApiException as exc:
+        raise ServiceError(
+            f"Watson OpenScale: {operation} failed with HTTP {exc.code}: {exc.message}. {fix}"
+        ) from None
+    except ClientError as exc:
+        raise ServiceError(f"Watson OpenScale: {operation} was refused: {exc}. {fix}") from None
+    except requests.RequestException as exc:
+        raise ServiceError(
+            f"Watson OpenScale: {operation} could not reach the service "
+            f"({exc.__class__.__name__}). Check WOS_URL / CP4D_URL and the network. {fix}"
+        ) from None
+
+
+# client ------------------------------------------------------------------------------------
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def _authenticator(settings: Settings) -> Any:
+    from ibm_cloud_sdk_core.authenticators import CloudPakForDataAuthenticator, IAMAuthenticator
+
+    if settings.env == "prem":
+        if not (settings.cp4d_url and settings.cp4d_username):
+            raise SettingsError(
+                "CP4D needs CP4D_URL and CP4D_USERNAME (and CP4D_PASSWORD or "
+                "API_KEY): set them in the environment, .env or the credentials "
+                "file"
+            )
+        password, api_key = _secret(settings.cp4d_password), _secret(settings.api_key)
+        if not (password or api_key):
+            raise SettingsError("CP4D needs CP4D_PASSWORD or API_KEY for CP4D_USERNAME")
+        return CloudPakForDataAuthenticator(
+            username=settings.cp4d_username,
+            password=password,
+            url=settings.cp4d_url.rstrip("/"),
+            apikey=None if password else api_key,
+            disable_ssl_verification=True,
+        )
+    if settings.api_key is None:
+        raise SettingsError("IBM Cloud needs API_KEY for Watson OpenScale")
+    return IAMAuthenticator(_secret(settings.api_key), url=settings.effective_iam_url)
+
+
+def build_client(settings: Settings, retries: int = 3, retry_interval: float = 10.0) -> Any:
+    """An ``ibm_watson_openscale.APIClient`` for IBM Cloud or CP4D, with SDK retries on.
+
+    On IBM Cloud the instance id is always passed: with a custom ``service_url`` the SDK would
+    otherwise skip the instance look-up and fail its entitlement check with "instance None".
+    """
+    instance_id = settings.wos_instance_id or (CP4D_INSTANCE_ID if settings.env == "prem" else None)
+    if not instance_id:
+        raise SettingsError(
+            "IBM Cloud needs WOS_INSTANCE_ID (the GUID of your Watson OpenScale "
+            "instance, shown in its service credentials)"
+        )
+    from ibm_watson_openscale import APIClient
+
+    with sdk_call("login", "Check API_KEY / CP4D credentials and the IAM or CP4D URL."):
+        try:
+            client = APIClient(
+                authenticator=_authenticator(settings),
+                service_url=settings.effective_wos_url,
+                service_instance_id=instance_id,
+            )
+        except (SettingsError, ServiceError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the CP4D login raises a bare Exception
+            if exc.__class__.__module__.startswith(("ibm_cloud_sdk_core", "requests")):
+                raise
+            raise ServiceError(
+                f"Watson OpenScale: login failed: {exc}. Check CP4D_USERNAME "
+                "and CP4D_PASSWORD / API_KEY."
+            ) from None
+    client.enable_retries(max_retries=retries, retry_interval=retry_interval)
+    return client
+
+
+# results -------------------------------------------------------------------------------------
+class Violation(BaseModel):
+    """One breached threshold: metric, measured value, limit."""
+
+    metric_id: str
+    type: str
+    value: float
+    limit: float
+
+    def __str__(self) -> str:
+        sign = "<" if self.type == "lower_limit" else ">"
+        return f"{self.metric_id}: {self.value:.4f} {sign} {self.type} {self.limit:.4f}"
+
+
+class EvaluationResult(BaseModel):
+    """What a quality evaluation measured and whether it passes every threshold."""
+
+    subscription_id: str
+    monitor_instance_id: str
+    run_id: str
+    records: int | None = None
+    metrics: dict[str, float]
+    thresholds: list[dict[str, Any]] = Field(default_factory=list)
+    violations: list[Violation] = Field(default_factory=list)
+    confusion_matrix: dict[str, Any] | None = None
+    message: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+
+def violations_of(metrics: dict[str, float], thresholds: list[dict[str, Any]]) -> list[Violation]:
+    """Check every threshold; one entry per breach (missing metrics are breaches too)."""
+    found = []
+    for t in thresholds:
+        value = metrics.get(t["metric_id"])
+        lower = t["type"] == "lower_limit"
+        if value is None or (value < t["value"] if lower else value > t["value"]):
+            found.append(
+                Violation(
+                    metric_id=t["metric_id"],
+                    type=t["type"],
+                    value=float("nan") if value is None else value,
+                    limit=t["value"],
+                )
+            )
+    return found
+
+
+def normalise_thresholds(thresholds: Sequence[Any]) -> list[dict[str, Any]]:
+    """Thresholds as OpenScale takes them, from dicts or pydantic models in the signature's
+    form (``{metric_id, type, value}`` or ``{metric_id, type, lower_limit}``)."""
+    out = []
+    for t in thresholds:
+        raw = t.model_dump() if hasattr(t, "model_dump") else dict(t)
+        kind = raw.get("type", "lower_limit")
+        value = raw.get("value", raw.get(kind))
+        if value is None:
+            raise SettingsError(f"threshold {raw!r} has no value: give 'value' or '{kind}'")
+        metric = METRIC_ALIASES.get(raw["metric_id"], raw["metric_id"])
+        out.append({"metric_id": metric, "type": kind, "value": float(value)})
+    return out
+
+
+# the monitor ---------------------------------------------------------------------------------
+class OpenScaleMonitor:
+    """One model's monitoring in Watson OpenScale: provider, subscription, payload, feedback,
+    quality monitor, evaluation, cleanup.
+
+    ``ids`` holds every id this object knows (``data_mart``, ``service_provider``,
+    ``subscription``, ``payload_data_set``, ``feedback_data_set``, ``quality``); pass the ids a
+    previous process recorded to resume, e.g. to clean up after a crash. ``created`` names the
+    ids this object (or the one it resumes) created, which are the only ones cleanup deletes.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger | None = None,
+        client: Any = None,
+        ids: dict[str, str] | None = None,
+        created: Sequence[str] = (),
+    ) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self._client = client
+        self.ids: dict[str, str] = dict(ids or {})
+        self.created: set[str] = set(created)
+
+    @property
+    def client(self) -> Any:
+        """The SDK client, built (and logged in) on first use."""
+        if self._client is None:
+            self._client = build_client(self.settings)
+        return self._client
+
+    # ledger -----------------------------------------------------------------------------
+    def _record(self, key: str, resource_id: str, **attrs: Any) -> None:
+        """Remember an id under ``key`` and tell the ledger; monitors are ledgered as kind
+        ``monitor_instance`` with ``monitor=<definition>``, the rest under their key."""
+        self.ids[key] = resource_id
+        self.created.add(key)
+        if self.ledger is not None:
+            kind, extra = _ledger_kind(key)
+            self.ledger.record(SERVICE, kind, resource_id, **extra, **attrs)
+
+    def _forget(self, key: str, resource_id: str) -> None:
+        if self.ledger is not None:
+            self.ledger.forget(SERVICE, _ledger_kind(key)[0], resource_id)
+
+    @classmethod
+    def resume(
+        cls, settings: Settings, ledger: Ledger | None, resources: Iterable[Any], client: Any = None
+    ) -> OpenScaleMonitor:
+        """A monitor for the ``wos`` resources a ledger lists as alive (objects with ``kind``,
+        ``id`` and ``attrs``), e.g. to clean up after a crash in another process."""
+        ids: dict[str, str] = {}
+        for res in resources:
+            key = res.attrs.get("monitor", res.kind) if res.kind == MONITOR_KIND else res.kind
+            ids[key] = res.id
+        return cls(settings, ledger, client=client, ids=ids, created=list(ids))
+
+    def _need(self, kind: str, step: str) -> str:
+        """An id a step depends on; data sets are looked up from a resumed subscription."""
+        if kind.endswith("_data_set") and kind not in self.ids and "subscription" in self.ids:
+            self._data_sets(self.ids["subscription"])
+        if kind not in self.ids:
+            raise LifecycleError(f"no OpenScale {kind.replace('_', ' ')} yet: call {step} first")
+        return self.ids[kind]
+
+    # data mart and provider -------------------------------------------------------------
+    def ensure_data_mart(self) -> str:
+        """The instance's data mart, created (internal database) if there is none."""
+        with sdk_call("listing data marts", "Check WOS_INSTANCE_ID and your access to it."):
+            marts = self.client.data_marts.list().result.data_marts
+        if marts:
+            self.ids["data_mart"] = marts[0].metadata.id
+            return self.ids["data_mart"]
+        with sdk_call("creating the data mart", "Check the instance's plan and your role."):
+            result = self.client.data_marts.add(
+                background_mode=False,
+                name="mlmonitor data mart",
+                internal_database=True,
+                description="created by the mlmonitor onboarding suite",
+            ).result
+        self._record("data_mart", result.metadata.id)
+        return result.metadata.id
+
+    def add_sagemaker_provider(self, name: str | None = None) -> str:
+        """A SageMaker service provider with the AWS credentials from Settings; one of the
+        same name is reused (and deleted at cleanup only if this monitor created it)."""
+        from ibm_watson_openscale.base_classes.watson_open_scale_v2 import SageMakerCredentials
+        from ibm_watson_openscale.supporting_classes.enums import ServiceTypes
+
+        name = name or f"mlmonitor-sagemaker-{self.settings.aws_default_region}"
+        key, secret = self.settings.aws_access_key_id, self.settings.aws_secret_access_key
+        if key is None or secret is None:
+            raise SettingsError(
+                "the OpenScale SageMaker provider needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            )
+        with sdk_call("listing service providers", "Check your role on the instance."):
+            existing = self.client.service_providers.list(
+                service_type=ServiceTypes.AMAZON_SAGEMAKER
+            ).result.service_providers
+        for provider in existing:
+            if provider.entity.name == name:
+                self.ids["service_provider"] = provider.metadata.id
+                return provider.metadata.id
+        credentials = SageMakerCredentials(
+            access_key_id=key.get_secret_value(),
+            secret_access_key=secret.get_secret_value(),
+            region=self.settings.aws_default_region,
+        )
+        with sdk_call(
+            "adding the SageMaker service provider",
+            "Check the AWS credentials and your role on the instance.",
+        ):
+            result = self.client.service_providers.add(
+                name=name,
+                service_type=ServiceTypes.AMAZON_SAGEMAKER,
+                credentials=credentials,
+                operational_space_id="production",
+                background_mode=False,
+                description="Amazon SageMaker, added by the mlmonitor onboarding suite",
+            ).result
+        self._record("service_provider", result.metadata.id, name=name)
+        return result.metadata.id
+
+    # subscription -----------------------------------------------------------------------
+    def find_subscription(self, endpoint_name: str) -> str | None:
+        with sdk_call("listing subscriptions", "Check your role on the instance."):
+            found = self.client.subscriptions.list(
+                deployment_deployment_id=endpoint_name
+            ).result.subscriptions
+        if not found:
+            return None
+        print(
+            f"{len(found)} subscriptions found for {endpoint_name} - picked "
+            f"[{found[0].metadata.id}]"
+        )
+        return found[0].metadata.id
+
+    def subscribe(
+        self,
+        endpoint_name: str,
+        scoring_url: str,
+        *,
+        label_column: str = "target",
+        prediction_field: str = "prediction",
+        probability_fields: Sequence[str] = ("probability",),
+        class_labels: Sequence[Any] = (),
+    ) -> str:
+        """Subscribe the SageMaker endpoint (unstructured image, multiclass); an existing
+        subscription for the endpoint is reused. Creates data mart and provider if needed."""
+        from ibm_watson_openscale.base_classes.watson_open_scale_v2 import (
+            Asset,
+            AssetDeploymentRequest,
+            AssetPropertiesRequest,
+            ScoringEndpointRequest,
+        )
+        from ibm_watson_openscale.supporting_classes.enums import (
+            AssetTypes,
+            DeploymentTypes,
+            InputDataType,
+            ProblemType,
+        )
+
+        data_mart_id = self.ids.get("data_mart") or self.ensure_data_mart()
+        provider_id = self.ids.get("service_provider") or self.add_sagemaker_provider()
+        existing = self.find_subscription(endpoint_name)
+        if existing:
+            self.ids["subscription"] = existing
+            return self._data_sets(existing)
+        with sdk_call(
+            f"subscribing endpoint {endpoint_name}",
+            "Check that the endpoint exists and the provider's credentials.",
+        ):
+            result = self.client.subscriptions.add(
+                data_mart_id=data_mart_id,
+                service_provider_id=provider_id,
+                background_mode=False,
+                asset=Asset(
+                    asset_id=endpoint_name,
+                    name=endpoint_name,
+                    url=scoring_url,
+                    asset_type=AssetTypes.MODEL,
+                    input_data_type=InputDataType.UNSTRUCTURED_IMAGE,
+                    problem_type=ProblemType.MULTICLASS_CLASSIFICATION,
+                ),
+                deployment=AssetDeploymentRequest(
+                    deployment_id=endpoint_name,
+                    name=endpoint_name,
+                    deployment_type=DeploymentTypes.ONLINE,
+                    scoring_endpoint=ScoringEndpointRequest(url=scoring_url),
+                ),
+                asset_properties=AssetPropertiesRequest(
+                    label_column=label_column,
+                    prediction_field=prediction_field,
+                    probability_fields=list(probability_fields),
+                    labels=[str(c) for c in class_labels] or None,
+                ),
+            ).result
+        if result is None:
+            raise ServiceError(
+                f"Watson OpenScale: the subscription for {endpoint_name} did not "
+                "become active within the SDK's timeout; retry monitor()"
+            )
+        self._record("subscription", result.metadata.id, endpoint=endpoint_name)
+        self._record_default_monitors(result.metadata.id)
+        return self._data_sets(result.metadata.id)
+
+    def _record_default_monitors(self, subscription_id: str) -> None:
+        """The SDK creates performance (and model health) monitors itself: ledger them too."""
+        for instance in self._monitor_instances(subscription_id):
+            key = instance.entity.monitor_definition_id
+            self._record(key, instance.metadata.id, subscription=subscription_id)
+
+    def _monitor_instances(self, subscription_id: str) -> list[Any]:
+        with sdk_call("listing monitor instances", "Check your role on the instance."):
+            return self.client.monitor_instances.list(
+                target_target_id=subscription_id
+            ).result.monitor_instances
+
+    def _data_sets(self, subscription_id: str) -> str:
+        from ibm_watson_openscale.supporting_classes.enums import DataSetTypes, TargetTypes
+
+        for kind, data_set_type in (
+            ("payload_data_set", DataSetTypes.PAYLOAD_LOGGING),
+            ("feedback_data_set", DataSetTypes.FEEDBACK),
+        ):
+            with sdk_call(
+                f"looking up the {data_set_type} data set", "Recreate the subscription (monitor())."
+            ):
+                found = self.client.data_sets.list(
+                    type=data_set_type,
+                    target_target_id=subscription_id,
+                    target_target_type=TargetTypes.SUBSCRIPTION,
+                ).result.data_sets
+            if found:
+                self.ids[kind] = found[0].metadata.id
+        return subscription_id
+
+    def subscription_state(self) -> str:
+        subscription_id = self._need("subscription", "subscribe()")
+        with sdk_call("reading the subscription", "Call monitor() again."):
+            return self.client.subscriptions.get(subscription_id).result.entity.status.state
+
+    # records ----------------------------------------------------------------------------
+    def _store(self, data_set_kind: str, batches: Iterator[list[Any]], what: str) -> int:
+        data_set_id = self._need(data_set_kind, "subscribe()")
+        stored = 0
+        for batch in batches:
+            with sdk_call(f"storing {what} records", "Retry; check the record format."):
+                done = self.client.data_sets.store_records(
+                    data_set_id=data_set_id, request_body=batch, background_mode=False
+                )
+            if done is None or done.result.state != "active":
+                raise ServiceError(
+                    f"Watson OpenScale: storing {what} records did not finish; retry the step"
+                )
+            stored += _rows_in(batch)
+        return stored
+
+    def log_payload(
+        self,
+        images: Any,
+        predictions: Sequence[Any],
+        probabilities: Sequence[Sequence[float]],
+        response_times: Sequence[float],
+        batch_size: int = DEFAULT_BATCH,
+    ) -> int:
+        """Store one payload record per scored image (request with the image, response with
+        prediction and probabilities, its response time in ms); returns how many."""
+        from ibm_watson_openscale.supporting_classes.payload_record import PayloadRecord
+
+        self._need("subscription", "subscribe()")
+        props = self._fields()
+        stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        records = [
+            PayloadRecord(
+                request={"fields": ["scoring_input"], "values": [[_plain(image)]]},
+                response={
+                    "fields": [props["prediction"], props["probability"]],
+                    "values": [[_plain(pred), _plain(prob)]],
+                },
+                scoring_id=str(uuid.uuid4()),
+                scoring_timestamp=stamp,
+                response_time=int(round(float(ms))),
+            )
+            for image, pred, prob, ms in zip(
+                images, predictions, probabilities, response_times, strict=True
+            )
+        ]
+        return self._store("payload_data_set", _chunks(records, batch_size), "payload")
+
+    def log_feedback(
+        self,
+        images: Any,
+        labels: Sequence[Any],
+        predictions: Sequence[Any],
+        probabilities: Sequence[Sequence[float]] | None = None,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> int:
+        """Store feedback rows: image, true label, the model's original prediction (and
+        probabilities); the quality monitor compares label and ``_original_prediction``."""
+        self._need("subscription", "subscribe()")
+        props = self._fields()
+        fields = ["scoring_input", props["label"], ORIGINAL_PREDICTION]
+        probs: Sequence[Any] = probabilities if probabilities is not None else [None] * len(labels)
+        if probabilities is not None:
+            fields.append(f"_original_{props['probability']}")
+        rows = [
+            [_plain(i), _plain(lab), _plain(p)]
+            + ([_plain(pr)] if probabilities is not None else [])
+            for i, lab, p, pr in zip(images, labels, predictions, probs, strict=True)
+        ]
+        batches = ([{"fields": fields, "values": chunk}] for chunk in _chunks(rows, batch_size))
+        return self._store("feedback_data_set", batches, "feedback")
+
+    def _fields(self) -> dict[str, str]:
+        """Label, prediction and probability field names of the subscription."""
+        if "_field_names" not in self.__dict__:
+            with sdk_call("reading the subscription", "Call monitor() again."):
+                props = self.client.subscriptions.get(
+                    self.ids["subscription"]
+                ).result.entity.asset_properties
+            self.__dict__["_field_names"] = {
+                "label": props.label_column or "target",
+                "prediction": props.prediction_field or "prediction",
+                "probability": (props.probability_fields or ["probability"])[0],
+            }
+        return self.__dict__["_field_names"]
+
+    def payload_record_count(self) -> int:
+        return self._count("payload_data_set")
+
+    def feedback_record_count(self) -> int:
+        return self._count("feedback_data_set")
+
+    def _count(self, kind: str) -> int:
+        data_set_id = self._need(kind, "subscribe()")
+        with sdk_call("counting records", "Retry."):
+            return int(self.client.data_sets.get_records_count(data_set_id=data_set_id) or 0)
+
+    # quality monitor --------------------------------------------------------------------
+    def configure_quality_monitor(
+        self, thresholds: Sequence[Any], min_feedback_data_size: int
+    ) -> dict[str, str]:
+        """Create the quality monitor with these thresholds (or update the existing one);
+        returns the subscription's monitor ids by name, ``{"quality": id, ...}``."""
+        from ibm_watson_openscale.base_classes.watson_open_scale_v2 import (
+            MetricThresholdOverride,
+            Target,
+        )
+        from ibm_watson_openscale.supporting_classes.enums import TargetTypes
+
+        subscription_id = self._need("subscription", "subscribe()")
+        wanted = normalise_thresholds(thresholds)
+        params = {"min_feedback_data_size": int(min_feedback_data_size)}
+        quality_def = self.client.monitor_definitions.MONITORS.QUALITY.ID
+        current = {
+            m.entity.monitor_definition_id: m for m in self._monitor_instances(subscription_id)
+        }
+        if quality_def in current:
+            self._update_quality(current[quality_def].metadata.id, wanted, params)
+        else:
+            with sdk_call("creating the quality monitor", "Check the thresholds' metric ids."):
+                result = self.client.monitor_instances.create(
+                    data_mart_id=self._need("data_mart", "ensure_data_mart()"),
+                    monitor_definition_id=quality_def,
+                    background_mode=False,
+                    target=Target(target_type=TargetTypes.SUBSCRIPTION, target_id=subscription_id),
+                    parameters=params,
+                    thresholds=[MetricThresholdOverride(**t) for t in wanted],
+                ).result
+            self._record("quality", result.metadata.id, subscription=subscription_id)
+        monitors = {
+            m.entity.monitor_definition_id: m.metadata.id
+            for m in self._monitor_instances(subscription_id)
+        }
+        self.ids["quality"] = monitors[quality_def]
+        return {"quality": monitors.pop(quality_def), **monitors}
+
+    def _update_quality(
+        self, instance_id: str, thresholds: list[dict[str, Any]], params: dict[str, Any]
+    ) -> None:
+        from ibm_watson_openscale.base_classes.watson_open_scale_v2 import JsonPatchOperation
+
+        patch = [
+            JsonPatchOperation(op="replace", path="/thresholds", value=thresholds),
+            JsonPatchOperation(op="replace", path="/parameters", value=params),
+        ]
+        with sdk_call("updating the quality monitor", "Check the thresholds' metric ids."):
+            self.client.monitor_instances.update(instance_id, patch)
+        self.ids["quality"] = instance_id
+
+    def monitor_thresholds(self) -> list[dict[str, Any]]:
+        """The quality monitor's thresholds as OpenScale holds them."""
+        quality_id = self._need("quality", "configure_quality_monitor()")
+        with sdk_call("reading the quality monitor", "Call configure_quality_monitor() again."):
+            entity = self.client.monitor_instances.get(quality_id).result.entity
+        return [
+            {"metric_id": t.metric_id, "type": t.type, "value": t.value}
+            for t in entity.thresholds or []
+        ]
+
+    # evaluation -------------------------------------------------------------------------
+    def evaluate(self) -> EvaluationResult:
+        """Run the quality monitor, wait for it, and return metrics and violations."""
+        quality_id = self._need("quality", "configure_quality_monitor()")
+        started = datetime.now(UTC) - timedelta(minutes=1)
+        with sdk_call("running the quality evaluation", "Retry evaluate()."):
+            run = self.client.monitor_instances.run(quality_id, background_mode=False)
+        if run is None:
+            raise EvaluationError(
+                "the OpenScale quality run did not finish within the SDK's "
+                "timeout; call evaluate() again later"
+            )
+        status = run.result.entity.status
+        if status.state != "finished":
+            reasons = [e.message for e in (status.failure.errors if status.failure else [])]
+            raise EvaluationError(
+                "the OpenScale quality evaluation failed: "
+                + ("; ".join(reasons) or status.message or status.state)
+            )
+        return self._result(quality_id, run.result.metadata.id, started, status.message)
+
+    def _result(
+        self, quality_id: str, run_id: str, since: datetime, message: str | None
+    ) -> EvaluationResult:
+        end = datetime.now(UTC) + timedelta(minutes=1)
+        with sdk_call("reading the evaluation's measurements", "Retry evaluate()."):
+            found = self.client.monitor_instances.list_measurements(
+                quality_id, start=since, end=end, run_id=run_id
+            ).result.measurements
+            if not found:
+                raise EvaluationError(f"the quality run {run_id} recorded no measurement")
+            details = self.client.monitor_instances.get_measurement_details(
+                quality_id, found[0].metadata.id
+            ).result.entity
+        metrics = {m.id: m.value for v in details.values for m in v.metrics}
+        sources = {s.id: s.data for s in details.sources or []}
+        thresholds = self.monitor_thresholds()
+        return EvaluationResult(
+            subscription_id=self.ids["subscription"],
+            monitor_instance_id=quality_id,
+            run_id=run_id,
+            metrics=metrics,
+            thresholds=thresholds,
+            message=message,
+            violations=violations_of(metrics, thresholds),
+            confusion_matrix=sources.get("confusion_matrix"),
+            records=(sources.get("records") or {}).get("count"),
+        )
+
+    # cleanup ----------------------------------------------------------------------------
+    def cleanup(self) -> dict[str, int]:
+        """Delete the subscription, its monitors, the provider and the data mart if this
+        monitor created them; returns how many of each were deleted."""
+        counts = {
+            "monitor_instances": 0,
+            "subscriptions": 0,
+            "service_providers": 0,
+            "data_marts": 0,
+        }
+        subscription_id = self.ids.get("subscription")
+        if subscription_id and "subscription" in self.created:
+            counts["monitor_instances"] = self._delete_monitors(subscription_id)
+            self._delete("subscription", subscription_id, self.client.subscriptions.delete)
+            counts["subscriptions"] = 1
+        provider_id = self.ids.get("service_provider")
+        if provider_id and "service_provider" in self.created:
+            self._delete("service_provider", provider_id, self.client.service_providers.delete)
+            counts["service_providers"] = 1
+        counts["data_marts"] = self._delete_data_mart_if_empty()
+        return counts
+
+    def _delete_monitors(self, subscription_id: str) -> int:
+        deleted = 0
+        for instance in self._monitor_instances(subscription_id):
+            key = instance.entity.monitor_definition_id
+            self._delete(key, instance.metadata.id, self.client.monitor_instances.delete)
+            deleted += 1
+        return deleted
+
+    def _delete(self, kind: str, resource_id: str, delete: Any) -> None:
+        from ibm_cloud_sdk_core import ApiException
+
+        with sdk_call(f"deleting {kind} {resource_id}", "Delete it in the OpenScale UI."):
+            try:
+                delete(resource_id, background_mode=False)
+            except ApiException as exc:
+                if exc.code != 404:  # already gone is what we want
+                    raise
+        self._forget(kind, resource_id)
+        self.ids.pop(kind, None)
+        self.created.discard(kind)
+
+    def _delete_data_mart_if_empty(self) -> int:
+        data_mart_id = self.ids.get("data_mart")
+        if not data_mart_id or "data_mart" not in self.created:
+            return 0
+        with sdk_call("listing subscriptions", "Check your role on the instance."):
+            others = self.client.subscriptions.list(data_mart_id=data_mart_id).result.subscriptions
+        if others:  # shared by other models now: keep it, it is theirs as well
+            self._forget("data_mart", data_mart_id)
+            return 0
+        self._delete("data_mart", data_mart_id, self.client.data_marts.delete)
+        return 1
+
+
+# helpers --------------------------------------------------------------------------------------
+def _ledger_kind(key: str) -> tuple[str, dict[str, str]]:
+    if key in RESOURCE_KINDS:
+        return key, {}
+    return MONITOR_KIND, {"monitor": key}
+
+
+def _plain(value: Any) -> Any:
+    """numpy arrays and scalars as JSON-ready Python values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), max(size, 1)):
+        yield items[start : start + size]
+
+
+def _rows_in(batch: list[Any]) -> int:
+    """Rows a batch stores: one per payload record, one per feedback value."""
+    first = batch[0] if batch else None
+    if isinstance(first, dict) and "values" in first:
+        return sum(len(item["values"]) for item in batch)
+    return len(batch)
