@@ -454,6 +454,7 @@ class FactsheetsBackend:
                 raise bad_request(f"model {asset_id} is already tracked by use case "
                                   f"{asset.tracking.model_entry_id}: untrack it first",
                                   "already_tracked")
+            self._drop_versions_of(asset_id, uc)  # re-tracking replaces the model's version
             approach.versions.insert(0, {"number": number, "comment": comment,
                                          "model_asset_id": asset_id})
             asset.tracking = Tracking(uc.id, uc.catalog_id, uc.name, approach.id, number, comment)
@@ -467,10 +468,14 @@ class FactsheetsBackend:
                                   "not_tracked")
             uc = self.use_cases.get(asset.tracking.model_entry_id)
             if uc is not None:
-                for approach in uc.approaches.values():
-                    approach.versions = [v for v in approach.versions
-                                         if v.get("model_asset_id") != asset_id]
+                self._drop_versions_of(asset_id, uc)
             asset.tracking = None
+
+    @staticmethod
+    def _drop_versions_of(asset_id: str, uc: ModelUseCase) -> None:
+        for approach in uc.approaches.values():
+            approach.versions = [v for v in approach.versions
+                                 if v.get("model_asset_id") != asset_id]
 
     def models_of_use_case(self, use_case_id: str, catalog_id: str) -> list[ModelAsset]:
         with self._lock:
