@@ -1,0 +1,523 @@
+"""The Watson OpenScale emulator, route by route, through the real SDK call that uses each route.
+
+One emulator per test (in-memory SQLite), mounted on ``responses``; SDK waits are instant.
+Quality metrics are checked against a confusion matrix computed by hand and against an
+independent numpy computation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+import requests
+import responses
+
+from mlmonitor_lib.emulators.iam import IamBackend
+from mlmonitor_lib.emulators.iam import make_router as iam_router
+from mlmonitor_lib.emulators.openscale import (
+    DEFAULT_INSTANCE_ID,
+    RESET_PATH,
+    OpenScaleBackend,
+    make_router,
+)
+from mlmonitor_lib.emulators.openscale.quality import quality_metrics
+from mlmonitor_lib.emulators.transport import mount
+from mlmonitor_lib.ibm.openscale import instant_sdk_waits
+
+IAM = "https://iam.emulated.test"
+WOS = "https://wos.emulated.test"
+V2 = f"{WOS}/openscale/{DEFAULT_INSTANCE_ID}/v2"
+API_KEY = "wos-test-key"
+AWS_SECRET = "aws-secret-never-echoed-0123456789"
+
+
+@pytest.fixture
+def iam() -> IamBackend:
+    return IamBackend(api_keys={API_KEY: "account-1"})
+
+
+@pytest.fixture
+def backend() -> OpenScaleBackend:
+    return OpenScaleBackend(":memory:")
+
+
+@pytest.fixture
+def rsps(iam, backend):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mount(mock, IAM, iam_router(iam))
+        mount(mock, WOS, make_router(backend, iam))
+        yield mock
+
+
+@pytest.fixture
+def client(rsps):
+    from ibm_cloud_sdk_core.authenticators import IAMAuthenticator
+    from ibm_watson_openscale import APIClient
+
+    with instant_sdk_waits():
+        yield APIClient(
+            authenticator=IAMAuthenticator(API_KEY, url=IAM),
+            service_url=WOS,
+            service_instance_id=DEFAULT_INSTANCE_ID,
+        )
+
+
+@pytest.fixture
+def token(iam) -> str:
+    return iam.issue_token(API_KEY)["access_token"]
+
+
+def _sdk():
+    from ibm_watson_openscale.base_classes import watson_open_scale_v2 as v2
+    from ibm_watson_openscale.supporting_classes import enums
+
+    return v2, enums
+
+
+@pytest.fixture
+def data_mart_id(client) -> str:
+    return client.data_marts.add(background_mode=False, internal_database=True).result.metadata.id
+
+
+@pytest.fixture
+def provider_id(client) -> str:
+    v2, enums = _sdk()
+    return client.service_providers.add(
+        name="sagemaker",
+        service_type=enums.ServiceTypes.AMAZON_SAGEMAKER,
+        credentials=v2.SageMakerCredentials(
+            access_key_id="AKIATEST", secret_access_key=AWS_SECRET, region="us-east-1"
+        ),
+        operational_space_id="production",
+        background_mode=False,
+    ).result.metadata.id
+
+
+@pytest.fixture
+def subscription_id(client, data_mart_id, provider_id) -> str:
+    v2, enums = _sdk()
+    return client.subscriptions.add(
+        data_mart_id=data_mart_id,
+        service_provider_id=provider_id,
+        asset=v2.Asset(
+            asset_id="ep-1",
+            name="ep-1",
+            url="https://runtime.sagemaker/ep-1",
+            asset_type=enums.AssetTypes.MODEL,
+            input_data_type=enums.InputDataType.UNSTRUCTURED_IMAGE,
+            problem_type=enums.ProblemType.MULTICLASS_CLASSIFICATION,
+        ),
+        deployment=v2.AssetDeploymentRequest(
+            deployment_id="ep-1",
+            name="ep-1",
+            deployment_type=enums.DeploymentTypes.ONLINE,
+            scoring_endpoint=v2.ScoringEndpointRequest(url="https://runtime.sagemaker/ep-1"),
+        ),
+        asset_properties=v2.AssetPropertiesRequest(
+            label_column="target", prediction_field="prediction", probability_fields=["probability"]
+        ),
+        background_mode=False,
+    ).result.metadata.id
+
+
+def _data_set(client, subscription_id: str, data_set_type: str) -> str:
+    found = client.data_sets.list(
+        type=data_set_type, target_target_id=subscription_id, target_target_type="subscription"
+    ).result.data_sets
+    assert len(found) == 1
+    return found[0].metadata.id
+
+
+def _quality(client, data_mart_id, subscription_id, minimum=3, accuracy=0.8) -> str:
+    v2, enums = _sdk()
+    return client.monitor_instances.create(
+        data_mart_id=data_mart_id,
+        monitor_definition_id=client.monitor_definitions.MONITORS.QUALITY.ID,
+        target=v2.Target(target_type=enums.TargetTypes.SUBSCRIPTION, target_id=subscription_id),
+        parameters={"min_feedback_data_size": minimum},
+        thresholds=[
+            v2.MetricThresholdOverride(metric_id="accuracy", type="lower_limit", value=accuracy)
+        ],
+        background_mode=False,
+    ).result.metadata.id
+
+
+def _feedback(client, data_set_id: str, labels, predictions) -> None:
+    pairs = enumerate(zip(labels, predictions, strict=True))
+    values = [[[i], int(lab), int(p)] for i, (lab, p) in pairs]
+    body = [{"fields": ["scoring_input", "target", "_original_prediction"], "values": values}]
+    done = client.data_sets.store_records(data_set_id, body, background_mode=False)
+    assert done.result.state == "active"
+
+
+# construction: token, entitlements, monitor definitions -------------------------------------
+def test_client_construction_checks_entitlement_and_reads_definitions(client):
+    assert client.plan_name == "standard"
+    monitors = client.monitor_definitions.MONITORS
+    for name in ("QUALITY", "FAIRNESS", "EXPLAINABILITY", "PERFORMANCE", "MODEL_HEALTH"):
+        assert getattr(monitors, name).ID
+    assert monitors.QUALITY.METRIC.ACCURACY == "accuracy"
+    definition = client.monitor_definitions.get(monitors.QUALITY.ID).result
+    assert definition.entity.name == "Quality"
+
+
+def test_request_without_token_is_401(rsps):
+    reply = requests.get(f"{V2}/data_marts")
+    assert reply.status_code == 401
+    assert reply.json()["errors"][0]["message"] == "Missing bearer token in Authorization header."
+
+
+def test_request_with_forged_token_is_401(rsps):
+    reply = requests.get(f"{V2}/data_marts", headers={"Authorization": "Bearer not.a.jwt"})
+    assert reply.status_code == 401
+
+
+def test_unknown_instance_is_404(rsps, token):
+    url = f"{WOS}/openscale/11111111-2222-3333-4444-555555555555/v2/data_marts"
+    reply = requests.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert reply.status_code == 404
+    assert "service instance" in reply.json()["errors"][0]["message"]
+
+
+# data marts, providers --------------------------------------------------------------------
+def test_data_marts_add_get_list_delete(client, data_mart_id):
+    assert client.data_marts.get(data_mart_id).result.entity.status.state == "active"
+    assert [d.metadata.id for d in client.data_marts.list().result.data_marts] == [data_mart_id]
+    client.data_marts.delete(data_mart_id, background_mode=False)
+    assert client.data_marts.list().result.data_marts == []
+
+
+def test_data_marts_get_not_found(client):
+    from ibm_cloud_sdk_core import ApiException
+
+    with pytest.raises(ApiException) as err:
+        client.data_marts.get("nope")
+    assert err.value.code == 404
+    assert err.value.message == "data mart with id 'nope' was not found."
+
+
+def test_service_provider_credentials_are_stored_never_echoed(client, backend, provider_id, rsps):
+    provider = client.service_providers.get(provider_id).result
+    assert provider.entity.credentials.secret_id
+    assert provider.entity.service_type == "amazon_sagemaker"
+    assert backend.credentials[provider.entity.credentials.secret_id]["secret_access_key"] == (
+        AWS_SECRET
+    )
+    for call in rsps.calls:
+        if call.request.method == "GET":
+            assert AWS_SECRET not in (call.response.text or "")
+    listed = client.service_providers.list(service_type="amazon_sagemaker").result
+    assert [p.metadata.id for p in listed.service_providers] == [provider_id]
+
+
+def test_service_provider_duplicate_name_is_refused_by_the_sdk(client, provider_id):
+    from ibm_watson_openscale.utils.client_errors import ClientError
+
+    v2, enums = _sdk()
+    with pytest.raises(ClientError, match="already in use"):
+        client.service_providers.add(
+            name="sagemaker",
+            service_type=enums.ServiceTypes.AMAZON_SAGEMAKER,
+            credentials=v2.SageMakerCredentials(access_key_id="a", secret_access_key="b"),
+        )
+
+
+def test_service_provider_delete(client, provider_id):
+    client.service_providers.delete(provider_id, background_mode=False)
+    assert client.service_providers.list().result.service_providers == []
+
+
+# subscriptions and data sets -------------------------------------------------------------
+def test_subscription_creates_data_sets_and_sdk_default_monitors(client, subscription_id):
+    sub = client.subscriptions.get(subscription_id).result
+    assert sub.entity.status.state == "active"
+    assert sub.entity.asset.input_data_type == "unstructured_image"
+    assert sub.entity.asset.problem_type == "multiclass"
+    monitors = client.monitor_instances.list(target_target_id=subscription_id).result
+    kinds = sorted(m.entity.monitor_definition_id for m in monitors.monitor_instances)
+    assert kinds == ["model_health", "performance"]
+    payload = _data_set(client, subscription_id, "payload_logging")
+    schema = client.data_sets.get(payload).result.entity.data_schema.fields
+    assert [f["name"] for f in schema][:5] == [
+        "scoring_id",
+        "scoring_timestamp",
+        "deployment_id",
+        "asset_revision",
+        "scoring_input",
+    ]
+    assert _data_set(client, subscription_id, "feedback")
+    found = client.subscriptions.list(deployment_deployment_id="ep-1").result.subscriptions
+    assert [s.metadata.id for s in found] == [subscription_id]
+
+
+def test_subscription_with_unknown_data_mart_is_404(client, provider_id):
+    from ibm_cloud_sdk_core import ApiException
+
+    v2, _ = _sdk()
+    with pytest.raises(ApiException) as err:
+        client.subscriptions.add(
+            data_mart_id="missing",
+            service_provider_id=provider_id,
+            asset=v2.Asset(asset_id="a", asset_type="model"),
+            deployment=v2.AssetDeploymentRequest(
+                deployment_id="d", name="d", deployment_type="online"
+            ),
+            asset_properties=v2.AssetPropertiesRequest(),
+        )
+    assert err.value.code == 404
+    assert "data mart with id 'missing'" in err.value.message
+
+
+def test_deleting_subscription_deletes_its_data_sets_records_and_monitors(
+    client, backend, data_mart_id, subscription_id
+):
+    feedback = _data_set(client, subscription_id, "feedback")
+    _feedback(client, feedback, [1, 2], [1, 2])
+    _quality(client, data_mart_id, subscription_id)
+    client.subscriptions.delete(subscription_id, background_mode=False)
+    assert client.subscriptions.list().result.subscriptions == []
+    assert client.data_sets.list().result.data_sets == []
+    assert client.monitor_instances.list().result.monitor_instances == []
+    assert backend.records.count(feedback) == 0
+
+
+# records ------------------------------------------------------------------------------------
+def test_payload_records_202_location_and_request_status(client, subscription_id, rsps):
+    from ibm_watson_openscale.supporting_classes.payload_record import PayloadRecord
+
+    payload = _data_set(client, subscription_id, "payload_logging")
+    records = [
+        PayloadRecord(
+            request={"fields": ["scoring_input"], "values": [[[0, 1, 2]]]},
+            response={"fields": ["prediction", "probability"], "values": [[1, [0.2, 0.8]]]},
+            scoring_id=f"s-{i}",
+            response_time=12,
+        )
+        for i in range(3)
+    ]
+    raw = client.data_sets.store_records(payload, records)  # background: the raw 202
+    assert raw.status_code == 202
+    request_id = raw.headers["Location"].rsplit("/", 1)[-1]
+    assert raw.headers["Location"].endswith(f"/v2/data_sets/{payload}/requests/{request_id}")
+    assert client.data_sets.get_update_status(payload, request_id).result.state == "active"
+    assert client.data_sets.get_records_count(payload) == 3
+    rows = client.data_sets.get_list_of_records(payload).result["records"]
+    first = rows[0]["entity"]["values"]
+    assert (first["scoring_id"], first["prediction"], first["probability"]) == (
+        "s-0",
+        1,
+        [0.2, 0.8],
+    )
+    assert first["prediction_probability"] == 0.8
+    assert first["response_time"] == 12
+    assert first["deployment_id"] == "ep-1"
+
+
+def test_records_paging_limit_offset_total(client, subscription_id):
+    feedback = _data_set(client, subscription_id, "feedback")
+    _feedback(client, feedback, range(25), range(25))
+    page = client.data_sets.get_list_of_records(
+        feedback, limit=10, offset=20, include_total_count=True
+    ).result
+    assert page["total_count"] == 25
+    assert [r["entity"]["values"]["target"] for r in page["records"]] == [20, 21, 22, 23, 24]
+    default = client.data_sets.get_list_of_records(feedback).result
+    assert len(default["records"]) == 25 and "total_count" not in default
+
+
+def test_records_on_unknown_data_set_is_404(client):
+    from ibm_cloud_sdk_core import ApiException
+
+    with pytest.raises(ApiException) as err:
+        client.data_sets.store_records("nope", [{"fields": ["a"], "values": [[1]]}])
+    assert err.value.code == 404
+
+
+def test_records_request_must_be_an_array(rsps, client, subscription_id, token):
+    feedback = _data_set(client, subscription_id, "feedback")
+    reply = requests.post(
+        f"{V2}/data_sets/{feedback}/records",
+        data=json.dumps({"fields": []}),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert reply.status_code == 400
+    assert "non-empty JSON array" in reply.json()["errors"][0]["message"]
+
+
+# monitor instances, runs, metrics, measurements ---------------------------------------------
+def test_monitor_instance_thresholds_round_trip_and_patch(client, data_mart_id, subscription_id):
+    from ibm_watson_openscale.base_classes.watson_open_scale_v2 import JsonPatchOperation
+
+    quality = _quality(client, data_mart_id, subscription_id)
+    entity = client.monitor_instances.get(quality).result.entity
+    assert [(t.metric_id, t.type, t.value) for t in entity.thresholds] == [
+        ("accuracy", "lower_limit", 0.8)
+    ]
+    assert entity.parameters == {"min_feedback_data_size": 3}
+    patch = [
+        JsonPatchOperation(
+            op="replace",
+            path="/thresholds",
+            value=[{"metric_id": "weighted_f_measure", "type": "lower_limit", "value": 0.5}],
+        )
+    ]
+    client.monitor_instances.update(quality, patch)
+    entity = client.monitor_instances.get(quality).result.entity
+    assert [t.metric_id for t in entity.thresholds] == ["weighted_f_measure"]
+
+
+def test_monitor_instance_threshold_on_unknown_metric_is_400(client, data_mart_id, subscription_id):
+    from ibm_cloud_sdk_core import ApiException
+
+    v2, _ = _sdk()
+    with pytest.raises(ApiException) as err:
+        client.monitor_instances.create(
+            data_mart_id=data_mart_id,
+            monitor_definition_id="quality",
+            target=v2.Target(target_type="subscription", target_id=subscription_id),
+            parameters={},
+            thresholds=[v2.MetricThresholdOverride(metric_id="f1_score", type="lower_limit")],
+        )
+    assert err.value.code == 400
+    assert "'f1_score' is not a metric of monitor 'quality'" in err.value.message
+
+
+def test_second_quality_monitor_for_a_subscription_is_409(client, data_mart_id, subscription_id):
+    from ibm_cloud_sdk_core import ApiException
+
+    _quality(client, data_mart_id, subscription_id)
+    with pytest.raises(ApiException) as err:
+        _quality(client, data_mart_id, subscription_id)
+    assert err.value.code == 409
+
+
+def test_quality_run_with_too_little_feedback_says_how_many_more(
+    client, data_mart_id, subscription_id
+):
+    quality = _quality(client, data_mart_id, subscription_id, minimum=10)
+    _feedback(client, _data_set(client, subscription_id, "feedback"), [1, 2, 3], [1, 2, 3])
+    run = client.monitor_instances.run(quality, background_mode=False).result
+    assert run.entity.status.state == "error"
+    message = run.entity.status.failure.errors[0].message
+    assert "needs at least 10 feedback records" in message
+    assert "holds 3: store 7 more feedback records" in message
+
+
+def test_quality_run_hand_computed_confusion_matrix(client, data_mart_id, subscription_id):
+    # labels  : 0 0 1 1 1 2
+    # predict : 0 1 1 1 2 2   -> correct 4/6
+    #             pred 0 1 2
+    # true 0        [1 1 0]
+    # true 1        [0 2 1]
+    # true 2        [0 0 1]
+    quality = _quality(client, data_mart_id, subscription_id, minimum=6, accuracy=0.5)
+    _feedback(
+        client,
+        _data_set(client, subscription_id, "feedback"),
+        [0, 0, 1, 1, 1, 2],
+        [0, 1, 1, 1, 2, 2],
+    )
+    run = client.monitor_instances.run(quality, background_mode=False).result
+    assert run.entity.status.state == "finished"
+    end = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+    start = end - dt.timedelta(hours=1)
+    listed = client.monitor_instances.list_measurements(
+        quality, start=start, end=end, run_id=run.metadata.id
+    ).result.measurements
+    assert len(listed) == 1 and listed[0].entity.issue_count == 0
+    details = client.monitor_instances.get_measurement_details(quality, listed[0].metadata.id)
+    sources = {s.id: s.data for s in details.result.entity.sources}
+    assert sources["confusion_matrix"] == {
+        "labels": [0, 1, 2],
+        "values": [[1, 1, 0], [0, 2, 1], [0, 0, 1]],
+    }
+    metrics = {m.id: m.value for m in listed[0].entity.values[0].metrics}
+    # precision: 1/1, 3/3->2/3, 1/2 ; recall: 1/2, 2/3, 1/1 ; supports 2, 3, 1
+    precision = (2 * 1.0 + 3 * (2 / 3) + 1 * 0.5) / 6
+    recall = (2 * 0.5 + 3 * (2 / 3) + 1 * 1.0) / 6
+    f1 = [2 * p * r / (p + r) for p, r in ((1.0, 0.5), (2 / 3, 2 / 3), (0.5, 1.0))]
+    assert metrics["accuracy"] == pytest.approx(4 / 6)
+    assert metrics["weighted_precision"] == pytest.approx(precision)
+    assert metrics["weighted_recall"] == pytest.approx(recall)
+    assert metrics["weighted_f_measure"] == pytest.approx((2 * f1[0] + 3 * f1[1] + f1[2]) / 6)
+    last = client.monitor_instances.get_metrics(quality, start=start, end=end).result
+    values = {m.id: m.last.value[0] for m in last.groups[0].metrics}
+    assert values["accuracy"] == pytest.approx(4 / 6)
+    runs = client.monitor_instances.list_runs(quality).result.runs
+    assert [r.metadata.id for r in runs] == [run.metadata.id]
+
+
+def test_quality_run_below_threshold_records_violation(client, data_mart_id, subscription_id):
+    quality = _quality(client, data_mart_id, subscription_id, minimum=4, accuracy=0.9)
+    _feedback(client, _data_set(client, subscription_id, "feedback"), [1, 2, 3, 4], [1, 2, 0, 0])
+    run = client.monitor_instances.run(quality, background_mode=False).result
+    assert run.entity.status.state == "finished"
+    assert "1 violated: accuracy 0.5000 < lower limit 0.9" in run.entity.status.message
+    end = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+    found = client.monitor_instances.list_measurements(
+        quality, start=end - dt.timedelta(hours=1), end=end, run_id=run.metadata.id
+    ).result.measurements[0]
+    assert found.entity.issue_count == 1
+    accuracy = next(m for m in found.entity.values[0].metrics if m.id == "accuracy")
+    assert (accuracy.value, accuracy.lower_limit) == (0.5, 0.9)
+
+
+def test_quality_metrics_equal_independent_numpy_computation():
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 10, 5000)
+    predictions = np.where(rng.random(5000) < 0.8, labels, rng.integers(0, 10, 5000))
+    result = quality_metrics([str(x) for x in labels], [str(x) for x in predictions])
+    matrix = np.zeros((10, 10), int)
+    np.add.at(matrix, (labels, predictions), 1)
+    assert result.confusion_matrix == matrix.tolist()
+    assert result.labels == list(range(10))
+    tp, support, predicted = np.diag(matrix), matrix.sum(1), matrix.sum(0)
+    precision, recall = tp / predicted, tp / support
+    weights = support / support.sum()
+    assert result.metrics["accuracy"] == pytest.approx(float((labels == predictions).mean()))
+    assert result.metrics["weighted_precision"] == pytest.approx(float(weights @ precision))
+    assert result.metrics["weighted_recall"] == pytest.approx(float(weights @ recall))
+    f1 = 2 * precision * recall / (precision + recall)
+    assert result.metrics["weighted_f_measure"] == pytest.approx(float(weights @ f1))
+
+
+def test_quality_metrics_order_classes_naturally_and_keep_strings():
+    result = quality_metrics(["10", "2", '"cat"'], ["2", "2", '"cat"'])
+    assert result.labels == [2, 10, "cat"]
+    assert result.confusion_matrix == [[1, 0, 0], [1, 0, 0], [0, 0, 1]]
+
+
+def test_monitor_instance_delete_and_run_not_found(client, data_mart_id, subscription_id):
+    from ibm_cloud_sdk_core import ApiException
+
+    quality = _quality(client, data_mart_id, subscription_id)
+    with pytest.raises(ApiException) as err:
+        client.monitor_instances.get_run_details(quality, "no-run")
+    assert err.value.code == 404
+    client.monitor_instances.delete(quality, background_mode=False)
+    ids = [m.metadata.id for m in client.monitor_instances.list().result.monitor_instances]
+    assert quality not in ids
+
+
+# emulator control ---------------------------------------------------------------------------
+def test_reset_route_empties_the_backend(client, backend, subscription_id):
+    assert requests.post(f"{WOS}{RESET_PATH}").status_code == 200
+    assert backend.list("subscriptions") == [] and backend.list("data_marts") == []
+
+
+def test_unroutable_request_lists_the_routes(rsps, token):
+    reply = requests.get(f"{V2}/nothing_here", headers={"Authorization": f"Bearer {token}"})
+    assert reply.status_code == 404
+    assert "GET /openscale/{instance}/v2/data_marts: path differs" in reply.json()["message"]
+
+
+def test_records_survive_in_a_sqlite_file(tmp_path):
+    path = tmp_path / "wos.sqlite"
+    store = OpenScaleBackend(str(path)).records
+    store.append("ds", [("r1", "now", "1", "1", "{}")])
+    store.close()
+    assert OpenScaleBackend(str(path)).records.count("ds") == 0  # a new backend resets...
+    assert path.exists()  # ...but keeps its file: one file per emulator instance
