@@ -1,0 +1,108 @@
+"""Scoring an endpoint with the seed's payload, timed; SDK errors become :class:`ScoringError`.
+
+The body is the Watson OpenScale scoring payload the seed sends,
+``{"input_data": [{"values": images}]}``, so what OpenScale later logs is exactly what the
+endpoint answered.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from mlmonitor_lib.aws.session import make_client
+from mlmonitor_lib.errors import ScoringError
+
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """``predictions`` is ``{"fields": ["prediction", "probability"], "values": [...]}``."""
+
+    predictions: dict[str, Any]
+    response_time_ms: float
+    endpoint_name: str
+
+
+def scoring_body(images: Any) -> bytes:
+    """The seed's JSON body for a batch of images (numpy array or nested lists)."""
+    values = images.tolist() if hasattr(images, "tolist") else images
+    return json.dumps({"input_data": [{"values": values}]}).encode()
+
+
+def invoke_raw(
+    runtime: Any, endpoint_name: str, body: bytes, *, content_type: str = JSON, accept: str = JSON
+) -> tuple[bytes, float]:
+    """One InvokeEndpoint call; returns the response body and the round trip in ms.
+
+    ``runtime`` is a ``sagemaker-runtime`` client (pass one in for repeated calls).
+    """
+    started = time.perf_counter()
+    try:
+        response = runtime.invoke_endpoint(
+            EndpointName=endpoint_name, Body=body, ContentType=content_type, Accept=accept
+        )
+        payload = response["Body"].read()
+    except ClientError as exc:
+        raise _scoring_error(endpoint_name, exc) from exc
+    except BotoCoreError as exc:
+        raise ScoringError(
+            f"could not reach endpoint {endpoint_name!r} ({exc}); check the network, the region "
+            "and AWS_ENDPOINT_URL, then retry"
+        ) from exc
+    return payload, (time.perf_counter() - started) * 1000.0
+
+
+def invoke_endpoint(
+    session: boto3.Session,
+    endpoint_name: str,
+    images: Any,
+    *,
+    content_type: str = JSON,
+    runtime: Any = None,
+) -> ScoreResult:
+    """Score ``images`` (N×28×28×1 pixels in [0, 1]) and return predictions plus response time."""
+    runtime = runtime or make_client(session, "sagemaker-runtime")
+    payload, elapsed_ms = invoke_raw(runtime, endpoint_name, scoring_body(images),
+                                     content_type=content_type)
+    return ScoreResult(parse_predictions(endpoint_name, payload), elapsed_ms, endpoint_name)
+
+
+def parse_predictions(endpoint_name: str, payload: bytes) -> dict[str, Any]:
+    """Unwrap ``{"predictions": [{"fields", "values"}]}`` (what the handler answers) into
+    ``{"fields", "values"}``."""
+    try:
+        body = json.loads(payload)
+    except ValueError as exc:
+        raise ScoringError(
+            f"endpoint {endpoint_name!r} answered a body that is not JSON: {payload[:200]!r}"
+        ) from exc
+    if isinstance(body, dict) and isinstance(body.get("predictions"), list) and body["predictions"]:
+        body = body["predictions"][0]
+    if not (isinstance(body, dict) and "fields" in body and "values" in body):
+        raise ScoringError(
+            f"endpoint {endpoint_name!r} answered without fields/values: {str(body)[:200]}; "
+            "is code/inference.py's output_handler in the model artifact?"
+        )
+    return {"fields": body["fields"], "values": body["values"]}
+
+
+def _scoring_error(endpoint_name: str, exc: ClientError) -> ScoringError:
+    error = exc.response.get("Error", {})
+    code, message = error.get("Code", "?"), error.get("Message", "")
+    if code == "ModelError":
+        fix = ("the model's handler rejected the request: send images shaped Nx28x28x1 with "
+               "pixels in [0, 1] as application/json")
+    elif code in ("ValidationError", "ValidationException"):
+        fix = "check the endpoint name and that it is InService (run deploy() first)"
+    elif code in ("ThrottlingException", "ServiceUnavailable", "InternalFailure"):
+        fix = "SageMaker kept refusing after the configured retries: retry later"
+    else:
+        fix = "see the message above"
+    return ScoringError(f"scoring endpoint {endpoint_name!r} failed ({code}: {message}); {fix}")

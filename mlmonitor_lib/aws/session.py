@@ -1,0 +1,75 @@
+"""One ``boto3.Session`` per run, and the one client configuration every client uses.
+
+Why one session: the mock mode's local data plane (:mod:`mlmonitor_lib.emulators.sagemaker_local`)
+is a set of botocore event hooks registered on a session; every client made from that session,
+the SageMaker SDK's included, then gets them. Why one ``Config``: throttling and transient 5xx
+from SageMaker are retried the same way by every call (botocore's ``standard``/``adaptive`` retry
+modes), instead of each call site inventing its own loop.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mlmonitor_lib.settings import Settings
+
+RetryMode = Literal["standard", "adaptive", "legacy"]
+
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_RETRY_MODE: RetryMode = "standard"
+
+
+def client_config(
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS, mode: RetryMode = DEFAULT_RETRY_MODE
+) -> Config:
+    """The botocore ``Config`` applied to every client this package creates.
+
+    ``max_attempts`` counts the first call too (botocore's ``total_max_attempts``).
+    """
+    return Config(retries={"total_max_attempts": max_attempts, "mode": mode})
+
+
+def boto3_session(
+    settings: Settings,
+    *,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    retry_mode: RetryMode = DEFAULT_RETRY_MODE,
+) -> boto3.Session:
+    """Build the run's session from :class:`Settings`: explicit keys when set, otherwise
+    botocore's own chain (``AWS_PROFILE``, instance role, ...); region from the settings.
+
+    The retry ``Config`` also becomes the session's default client config, so clients the
+    SageMaker SDK creates from this session retry the same way as ours.
+    """
+    kwargs: dict[str, Any] = {"region_name": settings.aws_default_region}
+    if settings.aws_access_key_id and settings.aws_secret_access_key:
+        kwargs["aws_access_key_id"] = settings.aws_access_key_id.get_secret_value()
+        kwargs["aws_secret_access_key"] = settings.aws_secret_access_key.get_secret_value()
+        if settings.aws_session_token:
+            kwargs["aws_session_token"] = settings.aws_session_token.get_secret_value()
+    session = boto3.Session(**kwargs)
+    session._session.set_default_client_config(client_config(max_attempts, retry_mode))
+    return session
+
+
+def make_client(
+    session: boto3.Session,
+    service: str,
+    *,
+    config: Config | None = None,
+    endpoint_url: str | None = None,
+) -> Any:
+    """A client of ``service`` from ``session`` with the shared retry ``config``.
+
+    ``endpoint_url`` is only for pointing at a local server (rehearsal mode); ``None`` lets
+    botocore resolve it, which also honours ``AWS_ENDPOINT_URL``.
+    """
+    return session.client(
+        service,
+        config=config or client_config(),
+        endpoint_url=endpoint_url,
+    )

@@ -1,0 +1,225 @@
+"""Training through the SageMaker SDK v3 ``ModelTrainer``, with our own progress display.
+
+Why ``ModelTrainer`` and not a raw ``CreateTrainingJob``: it is what users of the SDK run, so the
+suite proves the use case folder works with it (it uploads ``source_dir`` as the ``code`` channel
+and its drivers as ``sm_drivers``). Why our own polling: the SDK's waiter sleeps far too long
+between polls for a test suite and prints nothing we can assert on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import boto3
+from botocore.exceptions import ClientError
+
+from mlmonitor_lib.aws.naming import unique_suffix
+from mlmonitor_lib.aws.s3 import read_tar_member
+from mlmonitor_lib.aws.session import make_client
+from mlmonitor_lib.errors import ServiceError, TrainingFailed
+from mlmonitor_lib.state import Ledger
+
+TERMINAL = ("Completed", "Failed", "Stopped")
+# The SDK's defaults config, given directly to its Session: no telemetry thread (it would try to
+# reach the internet), and no reliance on the user's ~/.config/sagemaker files.
+_SDK_CONFIG: dict[str, Any] = {
+    "SchemaVersion": "1.0",
+    "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+}
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What a finished job left: its name, the model artifact and the metrics it wrote."""
+
+    job_name: str
+    model_data: str  # s3://.../<job>/output/model.tar.gz
+    output_path: str  # s3://.../<job>/output/
+    metrics: dict[str, Any] = field(default_factory=dict)
+    status: str = "Completed"
+    duration_s: float = 0.0
+
+
+def training_image(region: str, framework_version: str, py_version: str, instance_type: str) -> str:
+    """The AWS Deep Learning Container for TensorFlow training (resolved offline by the SDK)."""
+    from sagemaker.core import image_uris
+
+    return image_uris.retrieve(
+        "tensorflow", region, version=framework_version, py_version=py_version,
+        instance_type=instance_type, image_scope="training",
+    )
+
+
+@contextlib.contextmanager
+def _scoped_env(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a block, then restore them exactly."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+
+
+def start_training_job(
+    session: boto3.Session,
+    *,
+    role_arn: str,
+    bucket: str,
+    region: str,
+    source_dir: Path,
+    entry_point: str,
+    hyperparameters: Mapping[str, Any],
+    channels: Mapping[str, str],
+    job_name_base: str,
+    output_prefix: str,
+    framework_version: str = "2.19",
+    py_version: str = "py312",
+    instance_type: str = "ml.c5.xlarge",
+    max_runtime_s: int = 3600,
+    environment: Mapping[str, str] | None = None,
+    validate_role: bool = False,
+    ledger: Ledger | None = None,
+) -> str:
+    """Submit the job with ``ModelTrainer`` without waiting; returns the job name.
+
+    ``channels`` maps channel names to S3 prefixes (``{"training": "s3://.../"}``). The job name
+    is ``<job_name_base>-<random6>-<YYYYMMDDHHMMSS>``. ``validate_role=False`` skips the SDK's
+    client-side IAM simulation (it needs ``iam:SimulatePrincipalPolicy``, which moto lacks);
+    CreateTrainingJob still checks the role server side.
+    """
+    from sagemaker.core.helper.session_helper import Session
+    from sagemaker.train.configs import (
+        Compute,
+        InputData,
+        OutputDataConfig,
+        SourceCode,
+        StoppingCondition,
+    )
+    from sagemaker.train.model_trainer import ModelTrainer
+
+    image = training_image(region, framework_version, py_version, instance_type)
+    sdk_session = Session(boto_session=session, default_bucket=bucket, sagemaker_config=_SDK_CONFIG)
+    env = {} if validate_role else {"SAGEMAKER_VALIDATE_ROLE": "false"}
+    try:
+        with _scoped_env(env):
+            trainer = ModelTrainer(
+                training_image=image,
+                source_code=SourceCode(source_dir=str(source_dir), entry_script=entry_point),
+                compute=Compute(instance_type=instance_type, instance_count=1),
+                role=role_arn,
+                base_job_name=f"{job_name_base}-{unique_suffix()}",
+                hyperparameters=dict(hyperparameters),
+                environment=dict(environment or {}),
+                output_data_config=OutputDataConfig(
+                    s3_output_path=f"s3://{bucket}/{output_prefix.strip('/')}"
+                ),
+                stopping_condition=StoppingCondition(max_runtime_in_seconds=max_runtime_s),
+                sagemaker_session=sdk_session,
+            )
+            trainer.train(
+                input_data_config=[
+                    InputData(channel_name=name, data_source=uri) for name, uri in channels.items()
+                ],
+                wait=False,
+                logs=False,
+            )
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise ServiceError(
+            f"SageMaker refused the training job ({error.get('Code')}: {error.get('Message')}); "
+            "check AWS_ROLE (an IAM role ARN SageMaker may assume), BUCKET_NAME and the region"
+        ) from exc
+    job = trainer._latest_training_job  # the SDK's documented way to reach the job it started
+    if job is None:
+        raise ServiceError("ModelTrainer.train() returned without starting a training job")
+    job_name = str(job.training_job_name)
+    if ledger is not None:
+        ledger.record("training", "training-job", job_name, image=image, region=region)
+    return job_name
+
+
+def wait_for_training_job(
+    session: boto3.Session,
+    job_name: str,
+    *,
+    poll_s: float = 1.0,
+    timeout_s: float = 4 * 3600,
+    out: TextIO | None = sys.stdout,
+) -> dict[str, Any]:
+    """Poll DescribeTrainingJob until the job ends, printing each status change with the
+    elapsed time; returns the final description. A ``Failed``/``Stopped`` job raises
+    :class:`TrainingFailed` with SageMaker's ``FailureReason``."""
+    sm = make_client(session, "sagemaker")
+    started = time.monotonic()
+    last = None
+    while True:
+        desc = sm.describe_training_job(TrainingJobName=job_name)
+        status = desc["TrainingJobStatus"]
+        shown = f"{status}/{desc.get('SecondaryStatus', '-')}"
+        elapsed = time.monotonic() - started
+        if shown != last and out is not None:
+            print(f"[{elapsed:7.1f}s] training job {job_name}: {shown}", file=out, flush=True)
+            last = shown
+        if status in TERMINAL:
+            break
+        if elapsed > timeout_s:
+            raise ServiceError(
+                f"training job {job_name!r} still {status} after {timeout_s:.0f}s: it keeps "
+                "running in SageMaker; stop it (StopTrainingJob) or raise the timeout"
+            )
+        time.sleep(poll_s)
+    if status != "Completed":
+        reason = desc.get("FailureReason") or f"job ended {status} without a FailureReason"
+        raise TrainingFailed(job_name, reason if status == "Failed" else f"{status}: {reason}")
+    return desc
+
+
+def read_job_metrics(session: boto3.Session, output_path: str) -> dict[str, Any]:
+    """``metrics.json`` from the job's ``output.tar.gz`` (SM_OUTPUT_DATA_DIR), or ``{}``."""
+    raw = read_tar_member(make_client(session, "s3"), output_path + "output.tar.gz", "metrics.json")
+    if raw is None:
+        return {}
+    try:
+        metrics = json.loads(raw)
+    except ValueError:
+        return {}
+    return metrics if isinstance(metrics, dict) else {}
+
+
+def train_model(
+    session: boto3.Session,
+    *,
+    poll_s: float = 1.0,
+    timeout_s: float = 4 * 3600,
+    out: TextIO | None = sys.stdout,
+    **job: Any,
+) -> TrainingResult:
+    """Start a job (arguments of :func:`start_training_job`), wait with a progress display,
+    and return its artifact and metrics. Raises :class:`TrainingFailed` on a failed job."""
+    started = time.monotonic()
+    job_name = start_training_job(session, **job)
+    desc = wait_for_training_job(session, job_name, poll_s=poll_s, timeout_s=timeout_s, out=out)
+    model_data = desc["ModelArtifacts"]["S3ModelArtifacts"]
+    output_path = model_data.rsplit("/", 1)[0] + "/"
+    metrics = read_job_metrics(session, output_path)
+    if not metrics:
+        metrics = {m["MetricName"]: m["Value"] for m in desc.get("FinalMetricDataList", [])}
+    ledger = job.get("ledger")
+    if ledger is not None:
+        ledger.record("training", "training-job", job_name, status="Completed",
+                      model_data=model_data)
+    return TrainingResult(job_name, model_data, output_path, metrics, "Completed",
+                          time.monotonic() - started)

@@ -1,0 +1,18 @@
+"""Local SageMaker data plane over moto: training really runs, endpoints really serve.
+
+Usage (moto already started, fake credentials and region set)::
+
+    session = boto3.Session(region_name="ca-central-1")
+    local = LocalSageMaker(session).install()   # before any client is made from `session`
+    ...                                         # train, deploy, invoke through `session`
+    local.uninstall()
+
+TensorFlow is imported only when an endpoint loads a model.
+"""
+
+from __future__ import annotations
+
+from mlmonitor_lib.emulators.sagemaker_local.faults import Faults
+from mlmonitor_lib.emulators.sagemaker_local.hooks import LocalSageMaker
+
+__all__ = ["Faults", "LocalSageMaker"]

@@ -1,0 +1,327 @@
+"""A local SageMaker training container: runs a job's entry point in a subprocess.
+
+Why a subprocess with ``sys.executable``: the entry point is a script, exactly as in the
+container, with its own process, its own TensorFlow and its own failure file; a crash or a
+``sys.exit`` in it can never take the test run down. The job runs in a background thread so that
+DescribeTrainingJob polling sees ``InProgress`` as on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mlmonitor_lib.emulators.sagemaker_local.s3io import (
+    download_and_extract,
+    download_prefix,
+    tar_gz,
+    upload_bytes,
+)
+
+# SageMaker caps FailureReason at 1024 characters.
+MAX_REASON = 1024
+_TAIL_LINES = 15
+
+
+@dataclass
+class LocalTrainingJob:
+    """One job's local state: what DescribeTrainingJob overlays on moto's description."""
+
+    name: str
+    request: dict[str, Any]
+    root: Path
+    status: str = "InProgress"
+    secondary_status: str = "Starting"
+    failure_reason: str | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    ended_at: datetime | None = None
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    transitions: list[dict[str, Any]] = field(default_factory=list)
+    _process: subprocess.Popen[bytes] | None = None
+    _thread: threading.Thread | None = None
+    _stop_requested: bool = False
+
+    @property
+    def opt_ml(self) -> Path:
+        return self.root / "opt_ml"
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "train.log"
+
+    @property
+    def model_artifact_uri(self) -> str:
+        return f"{self._output_prefix()}/output/model.tar.gz"
+
+    @property
+    def output_archive_uri(self) -> str:
+        return f"{self._output_prefix()}/output/output.tar.gz"
+
+    def _output_prefix(self) -> str:
+        return self.request["OutputDataConfig"]["S3OutputPath"].rstrip("/") + f"/{self.name}"
+
+    # lifecycle --------------------------------------------------------------------------
+    def start(self, s3: Any, injected_failure: str | None = None) -> None:
+        self._thread = threading.Thread(
+            target=self._run, args=(s3, injected_failure), name=f"sm-train-{self.name}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """StopTrainingJob: kill the process; the job ends ``Stopped``."""
+        self._stop_requested = True
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _set(self, secondary: str, message: str) -> None:
+        now = datetime.now(UTC)
+        if self.transitions:
+            self.transitions[-1]["EndTime"] = now
+        self.transitions.append({"Status": secondary, "StartTime": now, "StatusMessage": message})
+        self.secondary_status = secondary
+
+    def _finish(self, status: str, secondary: str, reason: str | None = None) -> None:
+        self._set(secondary, reason or f"Training job {status.lower()}")
+        self.transitions[-1]["EndTime"] = datetime.now(UTC)
+        self.failure_reason = reason[:MAX_REASON] if reason else None
+        self.ended_at = datetime.now(UTC)
+        self.status = status
+
+    def _run(self, s3: Any, injected_failure: str | None) -> None:
+        try:
+            if injected_failure is not None:
+                self._finish("Failed", "Failed", injected_failure)
+                return
+            self._set("Downloading", "Downloading input data")
+            self._prepare(s3)
+            self._set("Training", "Training image download completed. Training in progress.")
+            returncode, timed_out = self._train()
+            if self._stop_requested or timed_out:
+                reason = "MaxRuntimeExceeded" if timed_out else "Stopped"
+                self._finish("Stopped", reason, None)
+                return
+            if returncode != 0:
+                self._finish("Failed", "Failed", self._failure_reason(returncode))
+                return
+            self._set("Uploading", "Uploading generated training model")
+            upload_bytes(s3, self.model_artifact_uri, tar_gz(self.opt_ml / "model"))
+            upload_bytes(s3, self.output_archive_uri, tar_gz(self.opt_ml / "output" / "data"))
+            self.metrics = self._scrape_metrics()
+            self._finish("Completed", "Completed")
+        except Exception as exc:  # the platform, not the script, failed: say so in the job
+            self._finish("Failed", "Failed", f"ClientError: local training emulator: {exc}")
+
+    # container contract -----------------------------------------------------------------
+    def _prepare(self, s3: Any) -> None:
+        for sub in ("model", "output/data", "input/config", "code"):
+            (self.opt_ml / sub).mkdir(parents=True, exist_ok=True)
+        channels = self.request.get("InputDataConfig", [])
+        for channel in channels:
+            source = channel["DataSource"].get("S3DataSource", {})
+            if source.get("S3DataType", "S3Prefix") != "S3Prefix":
+                raise ValueError(f"channel {channel['ChannelName']}: only S3Prefix is emulated")
+            download_prefix(s3, source["S3Uri"], self.data_dir(channel["ChannelName"]))
+        config = self.opt_ml / "input" / "config"
+        (config / "hyperparameters.json").write_text(json.dumps(self.hyperparameters_raw()))
+        (config / "inputdataconfig.json").write_text(json.dumps(
+            {c["ChannelName"]: {"TrainingInputMode": c.get("InputMode", "File")} for c in channels}
+        ))
+        (config / "resourceconfig.json").write_text(json.dumps(self.resource_config()))
+        self.entry_script = self._locate_entry_script(s3)
+
+    def data_dir(self, channel: str) -> Path:
+        return self.opt_ml / "input" / "data" / channel
+
+    def hyperparameters_raw(self) -> dict[str, str]:
+        return dict(self.request.get("HyperParameters") or {})
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """Values as the SDK's drivers see them: JSON-decoded when they parse, else strings."""
+        decoded: dict[str, Any] = {}
+        for key, value in self.hyperparameters_raw().items():
+            try:
+                decoded[key] = json.loads(value)
+            except (TypeError, ValueError):
+                decoded[key] = value
+        return {k: v for k, v in decoded.items() if not k.startswith("sagemaker_")}
+
+    def resource_config(self) -> dict[str, Any]:
+        return {"current_host": "algo-1", "hosts": ["algo-1"],
+                "current_instance_type": self.instance_type,
+                "network_interface_name": "eth0"}
+
+    @property
+    def instance_type(self) -> str:
+        return str(self.request.get("ResourceConfig", {}).get("InstanceType", "local"))
+
+    def _locate_entry_script(self, s3: Any) -> Path:
+        """ModelTrainer: ``sm_drivers/sourcecode.json`` names the script in the ``code``
+        channel. Legacy script mode: ``sagemaker_program`` + ``sagemaker_submit_directory``."""
+        drivers = self.data_dir("sm_drivers") / "sourcecode.json"
+        if drivers.is_file():
+            source_code = json.loads(drivers.read_text())
+            script = self.data_dir("code") / str(source_code.get("entry_script", ""))
+            if script.is_file():
+                return script
+            raise ValueError(f"entry script {script.name!r} is not in the code channel")
+        hps = self.hyperparameters_raw()
+        program = json.loads(hps["sagemaker_program"]) if "sagemaker_program" in hps else None
+        if program and "sagemaker_submit_directory" in hps:
+            code_dir = self.opt_ml / "code"
+            download_and_extract(s3, json.loads(hps["sagemaker_submit_directory"]), code_dir)
+            return code_dir / program
+        raise ValueError(
+            "the local training emulator runs script-mode jobs only (ModelTrainer with "
+            "SourceCode, or sagemaker_program/sagemaker_submit_directory hyperparameters)"
+        )
+
+    def environment(self) -> dict[str, str]:
+        """The ``SM_*`` variables the training toolkit sets, pointing into our tree."""
+        opt = self.opt_ml
+        channels = [c["ChannelName"] for c in self.request.get("InputDataConfig", [])]
+        hps = self.hyperparameters()
+        env = {
+            "SM_MODEL_DIR": str(opt / "model"),
+            "SM_INPUT_DIR": str(opt / "input"),
+            "SM_INPUT_DATA_DIR": str(opt / "input" / "data"),
+            "SM_INPUT_CONFIG_DIR": str(opt / "input" / "config"),
+            "SM_OUTPUT_DIR": str(opt / "output"),
+            "SM_OUTPUT_FAILURE": str(opt / "output" / "failure"),
+            "SM_OUTPUT_DATA_DIR": str(opt / "output" / "data"),
+            "SM_CHANNELS": json.dumps(sorted(channels)),
+            "SM_HPS": json.dumps(hps),
+            "SM_CURRENT_HOST": "algo-1",
+            "SM_HOSTS": json.dumps(["algo-1"]),
+            "SM_CURRENT_INSTANCE_TYPE": self.instance_type,
+            "SM_NUM_CPUS": str(os.cpu_count() or 1),
+            "SM_NUM_GPUS": "0",
+            "SM_LOG_LEVEL": "20",
+            "SM_MODULE_DIR": str(self.entry_script.parent),
+            "SM_USER_ENTRY_POINT": self.entry_script.name,
+            "SM_ENTRY_SCRIPT": self.entry_script.name,
+            "SM_SOURCE_DIR": str(self.entry_script.parent),
+            "SM_USER_ARGS": json.dumps(self.arguments()),
+            "SM_RESOURCE_CONFIG": json.dumps(self.resource_config()),
+        }
+        for channel in channels:
+            env[f"SM_CHANNEL_{channel.upper()}"] = str(self.data_dir(channel))
+        for key, value in hps.items():
+            env[f"SM_HP_{key.upper().replace('-', '_')}"] = _env_value(value)
+        env["SM_TRAINING_ENV"] = json.dumps({
+            "channel_input_dirs": {c: str(self.data_dir(c)) for c in channels},
+            "current_host": "algo-1", "hosts": ["algo-1"], "hyperparameters": hps,
+            "input_config_dir": env["SM_INPUT_CONFIG_DIR"],
+            "input_data_dir": env["SM_INPUT_DATA_DIR"], "input_dir": env["SM_INPUT_DIR"],
+            "job_name": self.name, "model_dir": env["SM_MODEL_DIR"],
+            "output_data_dir": env["SM_OUTPUT_DATA_DIR"], "output_dir": env["SM_OUTPUT_DIR"],
+            "num_cpus": int(env["SM_NUM_CPUS"]), "num_gpus": 0,
+            "resource_config": self.resource_config(), "user_entry_point": self.entry_script.name,
+        })
+        env["TRAINING_JOB_NAME"] = self.name
+        env.update(self.request.get("Environment") or {})
+        return env
+
+    def arguments(self) -> list[str]:
+        args: list[str] = []
+        for key, value in self.hyperparameters().items():
+            args += [f"--{key}", _env_value(value)]
+        return args
+
+    def _train(self) -> tuple[int, bool]:
+        max_runtime = self.request.get("StoppingCondition", {}).get("MaxRuntimeInSeconds")
+        env = {**os.environ, **self.environment()}
+        command = [sys.executable, str(self.entry_script), *self.arguments()]
+        with self.log_path.open("wb") as log:
+            self._process = subprocess.Popen(
+                command, cwd=self.entry_script.parent, env=env, stdout=log,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )
+            try:
+                return self._process.wait(timeout=max_runtime), False
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+                return -9, True
+
+    def _failure_reason(self, returncode: int) -> str:
+        failure = self.opt_ml / "output" / "failure"
+        if failure.is_file() and failure.read_text().strip():
+            return f"AlgorithmError: {failure.read_text().strip()}"
+        tail = self.log_tail()
+        return f"AlgorithmError: ExecuteUserScriptError: exit code {returncode}\n{tail}"
+
+    def log_tail(self, lines: int = _TAIL_LINES) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+        return "\n".join(text.strip().splitlines()[-lines:])
+
+    def _scrape_metrics(self) -> list[dict[str, Any]]:
+        """FinalMetricDataList from the job's MetricDefinitions, last match wins (as AWS)."""
+        definitions = self.request.get("AlgorithmSpecification", {}).get("MetricDefinitions", [])
+        if not definitions:
+            return []
+        text = self.log_path.read_text(errors="replace")
+        found = []
+        now = datetime.now(UTC)
+        for definition in definitions:
+            matches = re.findall(definition["Regex"], text)
+            if matches:
+                last = matches[-1][0] if isinstance(matches[-1], tuple) else matches[-1]
+                try:
+                    found.append({"MetricName": definition["Name"], "Value": float(last),
+                                  "Timestamp": now})
+                except ValueError:
+                    continue
+        return found
+
+    def overlay(self, desc: dict[str, Any]) -> None:
+        """Write the real local status over moto's always-``Completed`` description."""
+        desc["TrainingJobStatus"] = self.status
+        desc["SecondaryStatus"] = self.secondary_status
+        desc["SecondaryStatusTransitions"] = [dict(t) for t in self.transitions]
+        desc["TrainingStartTime"] = self.started_at
+        if self.ended_at is not None:
+            desc["TrainingEndTime"] = self.ended_at
+            desc["TrainingTimeInSeconds"] = int((self.ended_at - self.started_at).total_seconds())
+        else:
+            desc.pop("TrainingEndTime", None)
+        if self.failure_reason:
+            desc["FailureReason"] = self.failure_reason
+        else:
+            desc.pop("FailureReason", None)
+        if self.status != "Completed":
+            desc.pop("ModelArtifacts", None)
+        desc["FinalMetricDataList"] = list(self.metrics)
+        if "AlgorithmSpecification" in desc:
+            desc["AlgorithmSpecification"]["MetricDefinitions"] = self.request.get(
+                "AlgorithmSpecification", {}).get("MetricDefinitions", [])
+
+
+def _env_value(value: Any) -> str:
+    if isinstance(value, (dict, list, bool)) or value is None:
+        return json.dumps(value)
+    return str(value)
+
+
+def wait_until_done(job: LocalTrainingJob, timeout: float) -> bool:
+    """Test helper: True once the job left ``InProgress`` within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while job.status == "InProgress" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return job.status != "InProgress"
