@@ -7,6 +7,7 @@ reply lists every route and why it did not match: the error that saves an hour.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -97,6 +98,13 @@ class HttpError(Exception):
 Handler = Callable[[Request], Response]
 
 
+@functools.cache
+def _compile_pattern(pattern: str) -> re.Pattern[str]:
+    """Compiled once per pattern: every request is matched against every route."""
+    escaped = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(pattern))
+    return re.compile(f"^{escaped}/?$")
+
+
 @dataclass(frozen=True)
 class Route:
     """``method`` + a path pattern with ``{name}`` placeholders (one path segment each)."""
@@ -106,8 +114,7 @@ class Route:
     handler: Handler
 
     def regex(self) -> re.Pattern[str]:
-        escaped = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.pattern))
-        return re.compile(f"^{escaped}/?$")
+        return _compile_pattern(self.pattern)
 
     def match(self, method: str, path: str) -> tuple[dict[str, str] | None, str]:
         """Return (params, "") on a match, else (None, reason)."""
