@@ -86,7 +86,8 @@ def sdk_call(operation: str, fix: str) -> Iterator[None]:
         yield
     except ApiException as exc:
         raise ServiceError(
-            f"Watson OpenScale: {operation} failed with HTTP {exc.code}: {exc.message}. {fix}"
+            f"Watson OpenScale: {operation} failed with HTTP {exc.code}: "
+            f"{str(exc.message).rstrip('.')}. {fix}"
         ) from None
     except ClientError as exc:
         raise ServiceError(f"Watson OpenScale: {operation} was refused: {exc}. {fix}") from None

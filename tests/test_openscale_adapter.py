@@ -1,0 +1,284 @@
+"""The OpenScale adapter's whole flow with the real SDK, for IBM Cloud and CP4D.
+
+In-process over ``responses`` (hosts nobody mounted are refused), and once over a loopback
+server the way rehearsal mode reaches it. Images and predictions are synthetic arrays.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import requests
+import responses
+
+from mlmonitor_lib.emulators.iam import IamBackend
+from mlmonitor_lib.emulators.iam import make_router as iam_router
+from mlmonitor_lib.emulators.openscale import DEFAULT_INSTANCE_ID, OpenScaleBackend, make_router
+from mlmonitor_lib.emulators.routing import Router
+from mlmonitor_lib.emulators.transport import LoopbackServer, mount
+from mlmonitor_lib.errors import EvaluationError, LifecycleError, ServiceError, SettingsError
+from mlmonitor_lib.ibm.openscale import OpenScaleMonitor, instant_sdk_waits
+from mlmonitor_lib.settings import Settings
+from mlmonitor_lib.state import LifecycleState, StateStore
+
+API_KEY = "ibm-cloud-api-key-secret-42"
+CP4D_PASSWORD = "cp4d-password-secret-42"
+AWS_SECRET = "aws-secret-access-key-secret-42"
+IAM = "https://iam.emulated.test"
+WOS = "https://wos.emulated.test"
+CP4D = "https://cp4d.emulated.test"
+ENDPOINT = "sm-mnist-cnn-tf-keras-test"
+SCORING_URL = (
+    f"https://runtime.sagemaker.ca-central-1.amazonaws.com/endpoints/{ENDPOINT}/invocations"
+)
+THRESHOLDS = [{"metric_id": "accuracy", "type": "lower_limit", "value": 0.80}]
+AWS = {"aws_access_key_id": "AKIATEST", "aws_secret_access_key": AWS_SECRET}
+
+
+def saas_settings(wos: str = WOS, iam: str = IAM) -> Settings:
+    return Settings(
+        env="saas",
+        api_key=API_KEY,
+        iam_url=iam,
+        wos_url=wos,
+        wos_instance_id=DEFAULT_INSTANCE_ID,
+        **AWS,
+    )
+
+
+def cp4d_settings(url: str = CP4D) -> Settings:
+    return Settings(
+        env="prem", cp4d_url=url, cp4d_username="admin", cp4d_password=CP4D_PASSWORD, **AWS
+    )
+
+
+@pytest.fixture
+def iam() -> IamBackend:
+    return IamBackend(api_keys={API_KEY: "account-1"}, users={"admin": CP4D_PASSWORD})
+
+
+@pytest.fixture
+def backend() -> OpenScaleBackend:
+    return OpenScaleBackend(":memory:")
+
+
+BOTH = pytest.mark.parametrize("settings", ["saas", "prem"], indirect=True)
+
+
+@pytest.fixture
+def settings(request, iam, backend):
+    """IBM Cloud (IAM host + WOS host, the default) or CP4D (one host serving authorize and
+    WOS): tests that hold for both say so with ``@BOTH``."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps, instant_sdk_waits():
+        if getattr(request, "param", "saas") == "saas":
+            mount(rsps, IAM, iam_router(iam))
+            mount(rsps, WOS, make_router(backend, iam))
+            yield saas_settings()
+        else:
+            mount(rsps, CP4D, Router.combine("cp4d", iam_router(iam), make_router(backend, iam)))
+            yield cp4d_settings()
+
+
+@pytest.fixture
+def ledger(tmp_path) -> StateStore:
+    return StateStore.create(tmp_path / "state.json", LifecycleState(run_id="t", source_dir="."))
+
+
+@pytest.fixture
+def monitor(settings, ledger) -> OpenScaleMonitor:
+    return OpenScaleMonitor(settings, ledger)
+
+
+def synthetic(n: int, accuracy: float, seed: int = 0):
+    """Images, labels, predictions (right on the first ``accuracy`` share) and probabilities."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, 4, 4, 1), dtype=np.uint8)  # small: the adapter ignores size
+    labels = rng.integers(0, 10, n)
+    right = int(round(n * accuracy))
+    predictions = np.concatenate([labels[:right], (labels[right:] + 1) % 10])
+    probabilities = np.eye(10)[predictions] * 0.9 + 0.01
+    return images, labels, predictions, probabilities
+
+
+def onboard(monitor: OpenScaleMonitor, n: int = 40, minimum: int = 10) -> dict[str, str]:
+    monitor.subscribe(ENDPOINT, SCORING_URL, class_labels=range(10))
+    images, _, predictions, probabilities = synthetic(n, 1.0)
+    monitor.log_payload(images, predictions, probabilities, np.full(n, 12.5))
+    return monitor.configure_quality_monitor(THRESHOLDS, min_feedback_data_size=minimum)
+
+
+# the flow ------------------------------------------------------------------------------------
+@BOTH
+def test_full_flow_passes_and_cleans_up(monitor, backend, ledger, capsys):
+    monitors = onboard(monitor)
+    assert set(monitors) == {"quality", "performance", "model_health"}
+    assert monitor.subscription_state() == "active"
+    assert monitor.payload_record_count() == 40
+    assert monitor.monitor_thresholds() == THRESHOLDS
+    images, labels, predictions, probabilities = synthetic(30, 0.9, seed=1)
+    assert monitor.log_feedback(images, labels, predictions, probabilities, batch_size=8) == 30
+    assert monitor.feedback_record_count() == 30
+
+    result = monitor.evaluate()
+    assert result.metrics["accuracy"] == pytest.approx(float(np.mean(labels == predictions)))
+    assert result.passed and result.violations == []
+    assert result.records == 30 and result.thresholds == THRESHOLDS
+    assert sum(map(sum, result.confusion_matrix["values"])) == 30
+
+    alive = {(r.kind, r.id) for r in ledger.alive("wos")}
+    assert ("subscription", monitor.ids["subscription"]) in alive
+    assert ("monitor_instance", monitors["quality"]) in alive
+    counts = monitor.cleanup()
+    assert counts == {
+        "monitor_instances": 3,
+        "subscriptions": 1,
+        "service_providers": 1,
+        "data_marts": 1,
+    }
+    assert ledger.alive("wos") == []
+    for kind in ("subscriptions", "monitor_instances", "service_providers", "data_sets"):
+        assert backend.list(kind) == [], kind
+    out = capsys.readouterr().out
+    assert "Successfully finished adding subscription" in out  # the seed's banners stay
+    for secret in (API_KEY, CP4D_PASSWORD, AWS_SECRET):
+        assert secret not in out
+
+
+@BOTH
+def test_mislabelled_feedback_violates_the_threshold(monitor):
+    onboard(monitor)
+    images, labels, predictions, probabilities = synthetic(20, 0.5, seed=2)
+    monitor.log_feedback(images, labels, predictions, probabilities)
+    result = monitor.evaluate()
+    assert not result.passed
+    assert [(v.metric_id, v.value, v.limit) for v in result.violations] == [("accuracy", 0.5, 0.8)]
+    assert str(result.violations[0]) == "accuracy: 0.5000 < lower_limit 0.8000"
+
+
+@BOTH
+def test_evaluating_without_enough_feedback_says_how_many_more(monitor):
+    onboard(monitor, minimum=25)
+    images, labels, predictions, probabilities = synthetic(10, 1.0)
+    monitor.log_feedback(images, labels, predictions, probabilities)
+    with pytest.raises(EvaluationError, match="store 15 more feedback records"):
+        monitor.evaluate()
+
+
+def test_reconfiguring_quality_monitor_updates_thresholds(monitor):
+    first = onboard(monitor)
+    signature_form = [
+        {"metric_id": "weighted_f1_measure", "type": "lower_limit", "lower_limit": 0.7}
+    ]
+    again = monitor.configure_quality_monitor(signature_form, min_feedback_data_size=5)
+    assert again["quality"] == first["quality"]
+    assert monitor.monitor_thresholds() == [
+        {"metric_id": "weighted_f_measure", "type": "lower_limit", "value": 0.7}
+    ]
+
+
+def test_subscribing_twice_reuses_the_subscription(monitor, settings, backend, capsys):
+    onboard(monitor)
+    other = OpenScaleMonitor(settings)
+    assert other.subscribe(ENDPOINT, SCORING_URL) == monitor.ids["subscription"]
+    assert len(backend.list("subscriptions")) == 1 and len(backend.list("service_providers")) == 1
+    assert f"1 subscriptions found for {ENDPOINT} - picked" in capsys.readouterr().out
+    assert other.cleanup()["subscriptions"] == 0  # not ours to delete
+
+
+def test_cleanup_resumed_from_the_ledger_in_another_process(monitor, settings, ledger, backend):
+    onboard(monitor)
+    resumed = OpenScaleMonitor.resume(settings, ledger, ledger.alive("wos"))
+    assert resumed.payload_record_count() == 40
+    assert resumed.cleanup()["subscriptions"] == 1
+    assert backend.list("subscriptions") == [] and ledger.alive("wos") == []
+
+
+def test_steps_out_of_order_say_what_to_call_first(monitor):
+    with pytest.raises(LifecycleError, match=r"call subscribe\(\) first"):
+        monitor.log_feedback([], [], [])
+    with pytest.raises(LifecycleError, match=r"call configure_quality_monitor\(\) first"):
+        monitor.evaluate()
+
+
+# login, errors, settings -------------------------------------------------------------------
+def test_wrong_api_key_is_a_service_error_naming_login(iam, backend):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        mount(rsps, IAM, iam_router(iam))
+        mount(rsps, WOS, make_router(backend, iam))
+        bad = saas_settings().model_copy(
+            update={"api_key": saas_settings().api_key.__class__("wrong-key")}
+        )
+        with pytest.raises(ServiceError, match="login failed with HTTP 400") as err:
+            OpenScaleMonitor(bad).ensure_data_mart()
+        assert "wrong-key" not in str(err.value)
+
+
+def test_wrong_cp4d_password_is_a_service_error(iam, backend, capsys):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        mount(rsps, CP4D, Router.combine("cp4d", iam_router(iam), make_router(backend, iam)))
+        bad = Settings(env="prem", cp4d_url=CP4D, cp4d_username="admin", cp4d_password="nope")
+        with pytest.raises(ServiceError, match="login"):
+            OpenScaleMonitor(bad).ensure_data_mart()
+
+
+def test_ibm_cloud_without_instance_id_is_a_settings_error():
+    settings = Settings(env="saas", api_key=API_KEY, wos_url=WOS, wos_instance_id=None)
+    with pytest.raises(SettingsError, match="WOS_INSTANCE_ID"):
+        OpenScaleMonitor(settings).ensure_data_mart()
+
+
+def test_provider_without_aws_credentials_is_a_settings_error(settings):
+    no_aws = settings.model_copy(update={"aws_access_key_id": None})
+    with pytest.raises(SettingsError, match="AWS_ACCESS_KEY_ID"):
+        OpenScaleMonitor(no_aws).add_sagemaker_provider()
+
+
+def test_api_errors_become_service_errors_with_operation_and_fix(monitor):
+    monitor.ids.update(subscription="gone", payload_data_set="gone")
+    with pytest.raises(
+        ServiceError,
+        match=r"subscription failed with HTTP 404: .*'gone' was not "
+        r"found\. Call monitor\(\) again",
+    ):
+        monitor.log_payload(*synthetic(1, 1.0)[::2][:2], [[0.1]], [5])
+
+
+def test_hosts_nobody_mounted_are_refused(settings):
+    with pytest.raises(requests.ConnectionError):
+        requests.get("https://api.aiopenscale.cloud.ibm.com/v1/entitlements")
+
+
+# waits and imports ---------------------------------------------------------------------------
+def test_instant_waits_replace_only_the_sdk_modules_time():
+    import ibm_watson_openscale.utils.utils as sdk_utils
+
+    before = sdk_utils.time
+    with instant_sdk_waits() as clock:
+        assert sdk_utils.time is clock and time.sleep is not clock.sleep
+        start = sdk_utils.time.time()
+        sdk_utils.time.sleep(300)
+        assert sdk_utils.time.time() - start >= 300
+    assert sdk_utils.time is before
+
+
+def test_importing_the_adapter_does_not_import_the_sdk():
+    code = "import sys, mlmonitor_lib.ibm.openscale; print('ibm_watson_openscale' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# over HTTP -----------------------------------------------------------------------------------
+def test_full_flow_over_a_loopback_server_in_cp4d_form(iam, backend, ledger):
+    router = Router.combine("cp4d", iam_router(iam), make_router(backend, iam))
+    with LoopbackServer(router) as server, instant_sdk_waits():
+        monitor = OpenScaleMonitor(cp4d_settings(server.url), ledger)
+        onboard(monitor, n=12, minimum=10)
+        monitor.log_feedback(*synthetic(12, 11 / 12)[0:3], batch_size=5)
+        result = monitor.evaluate()
+        assert result.metrics["accuracy"] == pytest.approx(11 / 12) and result.passed
+        assert monitor.cleanup()["subscriptions"] == 1
+    assert ledger.alive("wos") == []
