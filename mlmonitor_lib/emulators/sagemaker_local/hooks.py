@@ -11,7 +11,8 @@ answer with the model's predictions or AWS's error shapes. Hooks:
   the empty ``{}`` structs moto returns where AWS omits the member (the SDK's pydantic shapes
   reject them);
 * ``before-send.sagemaker`` / ``before-send.sagemaker-runtime`` (registered first, ahead of
-  moto): injected faults (:mod:`.faults`), duplicate endpoint names, and InvokeEndpoint. Answers
+  moto): injected faults (:mod:`.faults`), duplicate endpoint names, StopTrainingJob (moto
+  lacks it) and InvokeEndpoint. Answers
   given here are raw HTTP responses, so botocore parses and retries them as AWS's.
 """
 
@@ -34,7 +35,7 @@ from mlmonitor_lib.emulators.sagemaker_local.faults import Faults
 from mlmonitor_lib.emulators.sagemaker_local.training import LocalTrainingJob
 
 _PARAMS = "sagemaker_local_params"
-_STASHED = ("CreateTrainingJob", "StopTrainingJob", "CreateEndpoint", "DeleteEndpoint")
+_STASHED = ("CreateTrainingJob", "CreateEndpoint", "DeleteEndpoint")
 # moto answers requests it recognises even when an earlier before-send hook already answered;
 # pointing a handled request at this host makes moto ignore it.
 _HANDLED_URL = "https://sagemaker-local.invalid/handled"
@@ -75,7 +76,6 @@ class LocalSageMaker:
         self._register("after-call.sagemaker", self._drop_empty_structs)
         self._register("after-call.sagemaker.CreateTrainingJob", self._on_create_training_job)
         self._register("after-call.sagemaker.DescribeTrainingJob", self._on_describe_training_job)
-        self._register("after-call.sagemaker.StopTrainingJob", self._on_stop_training_job)
         self._register("after-call.sagemaker.CreateEndpoint", self._on_create_endpoint)
         self._register("after-call.sagemaker.DescribeEndpoint", self._on_describe_endpoint)
         self._register("after-call.sagemaker.DeleteEndpoint", self._on_delete_endpoint)
@@ -160,11 +160,14 @@ class LocalSageMaker:
         if http_response.status_code < 300 and job is not None:
             job.overlay(parsed)
 
-    def _on_stop_training_job(self, http_response: Any, context: dict[str, Any],
-                              **_: Any) -> None:
-        job = self.jobs.get(context.get(_PARAMS, {}).get("TrainingJobName", ""))
-        if http_response.status_code < 300 and job is not None:
-            job.stop()
+    def _stop_training_job(self, request: Any) -> Any:
+        """moto lacks StopTrainingJob: answer it for the jobs we run."""
+        job = self.jobs.get(json.loads(_body(request) or b"{}").get("TrainingJobName", ""))
+        if job is None:
+            return None
+        job.stop()
+        return wire.response(request.url, 200, b"{}",
+                             {"Content-Type": "application/x-amz-json-1.1"})
 
     # endpoints ----------------------------------------------------------------------------
     def _on_create_endpoint(self, http_response: Any, context: dict[str, Any],
@@ -213,6 +216,8 @@ class LocalSageMaker:
             response = self._invoke(request)
         elif operation == "CreateEndpoint":
             response = self._reject_duplicate_endpoint(request)
+        elif operation == "StopTrainingJob":
+            response = self._stop_training_job(request)
         else:
             response = None
         if response is not None:
