@@ -18,7 +18,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent
 MODES = ("mock", "rehearsal", "live")
-pytest_plugins = ["steps.fixtures"]
+pytest_plugins = [
+    "steps.fixtures",
+    "steps.lifecycle_steps",
+    "steps.training_steps",
+    "steps.serving_steps",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -19,3 +19,70 @@ def mode(pytestconfig: pytest.Config) -> str:
 def keep_resources(pytestconfig: pytest.Config) -> bool:
     """``--keep``: leave cloud resources for debugging instead of cleaning up."""
     return bool(pytestconfig.getoption("--keep"))
+
+
+# Mock mode trains on a small budget so the features stay quick; live uses the signature's.
+MOCK_BUDGET = {"train-samples": 12000, "epochs": 1}
+
+
+@pytest.fixture(scope="session")
+def world(mode: str, tmp_path_factory: pytest.TempPathFactory):
+    """The services this run talks to, as settings + a boto3 session."""
+    if mode == "mock":
+        from mlmonitor_lib.emulators.world import MockWorld
+
+        with MockWorld(workdir=tmp_path_factory.mktemp("world")) as started:
+            yield started
+    elif mode == "rehearsal":
+        pytest.skip("rehearsal mode arrives with the onboarding story (issue 5)")
+    else:
+        from mlmonitor_lib.aws import boto3_session
+        from mlmonitor_lib.settings import Settings
+
+        settings = Settings.load()
+
+        class Live:  # the same two attributes the emulated worlds offer
+            pass
+
+        live = Live()
+        live.settings, live.session = settings, boto3_session(settings)
+        yield live
+
+
+@pytest.fixture(scope="session")
+def budget(mode: str) -> dict:
+    return MOCK_BUDGET if mode != "live" else {}
+
+
+@pytest.fixture
+def new_use_case(world, budget, tmp_path, keep_resources):
+    """Factory of use cases bound to this run's world; each is cleaned up after its scenario
+    (unless ``--keep``), whatever the scenario's outcome."""
+    from mlmonitor_lib.usecase import ModelUseCase
+
+    made: list[ModelUseCase] = []
+
+    def make(source_dir: str = "use_case_mnist_tf") -> ModelUseCase:
+        use_case = ModelUseCase(
+            source_dir, settings=world.settings, session=world.session,
+            hyperparameters=budget, state_file=tmp_path / f"state-{len(made)}.json",
+        )
+        made.append(use_case)
+        return use_case
+
+    yield make
+    if not keep_resources:
+        for use_case in made:
+            use_case.cleanup()
+
+
+@pytest.fixture(scope="session")
+def trained_job(world, budget, tmp_path_factory) -> str:
+    """One training job per session that scenarios needing "a trained model" attach to."""
+    from mlmonitor_lib.usecase import ModelUseCase
+
+    use_case = ModelUseCase(
+        "use_case_mnist_tf", settings=world.settings, session=world.session,
+        hyperparameters=budget, state_file=tmp_path_factory.mktemp("trained") / "state.json",
+    )
+    return use_case.train()["job_name"]

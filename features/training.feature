@@ -1,0 +1,20 @@
+@train
+Feature: Training the MNIST CNN as a SageMaker job
+  As a model-risk officer
+  I want evidence that the model was trained by the platform, from the governed data set,
+  so that the model we approve is the model that was built.
+
+  Background:
+    Given the model use case "use_case_mnist_tf"
+
+  Scenario: The training job completes and records the model's test accuracy
+    When the model is trained as a SageMaker job
+    Then the training job has completed
+    And the model artifact exists at the job's output path
+    And the recorded test accuracy is at least 0.90
+    And the lifecycle shows trained "True", deployed "False", governed "False", monitored "False"
+
+  Scenario: Training twice does not start a second job
+    Given the model has been trained
+    When the model is trained again
+    Then no second training job was started
