@@ -14,9 +14,10 @@ and the fix.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time as _time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -502,7 +503,8 @@ class OpenScaleMonitor:
         self._need("subscription", "subscribe()")
         props = self._fields()
         stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-        records = [
+        _same_length(images, predictions, probabilities, response_times)
+        records = (
             PayloadRecord(
                 request={"fields": ["scoring_input"], "values": [[_plain(image)]]},
                 response={
@@ -516,7 +518,7 @@ class OpenScaleMonitor:
             for image, pred, prob, ms in zip(
                 images, predictions, probabilities, response_times, strict=True
             )
-        ]
+        )  # built batch by batch: 100k images as nested lists would not fit in memory
         return self._store("payload_data_set", _chunks(records, batch_size), "payload")
 
     def log_feedback(
@@ -535,11 +537,12 @@ class OpenScaleMonitor:
         probs: Sequence[Any] = probabilities if probabilities is not None else [None] * len(labels)
         if probabilities is not None:
             fields.append(f"_original_{props['probability']}")
-        rows = [
+        _same_length(images, labels, predictions, probs)
+        rows = (
             [_plain(i), _plain(lab), _plain(p)]
             + ([_plain(pr)] if probabilities is not None else [])
             for i, lab, p, pr in zip(images, labels, predictions, probs, strict=True)
-        ]
+        )
         batches = ([{"fields": fields, "values": chunk}] for chunk in _chunks(rows, batch_size))
         return self._store("feedback_data_set", batches, "feedback")
 
@@ -749,9 +752,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), max(size, 1)):
-        yield items[start : start + size]
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, max(size, 1))):
+        yield chunk
+
+
+def _same_length(*columns: Sized) -> None:
+    """Refuse columns of different lengths before anything is stored."""
+    lengths = {len(c) for c in columns}
+    if len(lengths) > 1:
+        raise ValueError(f"images, labels, predictions... must have one length, got {lengths}")
 
 
 def _rows_in(batch: list[Any]) -> int:
