@@ -7,6 +7,9 @@ What the SDK does to its host process, and what this module does about it:
   directory: every SDK call runs from a private scratch directory, removed afterwards;
 * it sets process environment variables (``FACTS_CLIENT_ENV``, ``MLFLOW_*``) and MLflow's global
   tracking URI and active experiment: all restored after each session;
+* when it is imported before MLflow, its ``mlflow.tracking_store`` entry point replaces MLflow's
+  ``file`` store with one that ignores the tracking URI and writes to ``./mlruns`` of the cwd:
+  the ``file`` store MLflow had before the session is put back;
 * it removes the root logger's last handler (it breaks pytest's ``caplog``), logs to stdout on
   its own logger and ``print``s banners: root handlers and level are restored, its logger is
   made to propagate like any library's, stdout is captured and re-logged at DEBUG;
@@ -112,23 +115,32 @@ class _ProcessState:
         self.mlflow = self._mlflow_globals()
 
     @staticmethod
-    def _mlflow_globals() -> tuple[Any, Any] | None:
+    def _mlflow_globals() -> tuple[Any, Any, Any] | None:
+        """Tracking URI, active experiment, and the ``file`` store builder: the SDK installs an
+        MLflow ``file`` store plugin that ignores the URI and writes to ``./mlruns``."""
         if "mlflow" not in sys.modules:
             return None
         from mlflow.tracking import fluent
         from mlflow.tracking._tracking_service import utils
 
-        return getattr(utils, "_tracking_uri", None), getattr(fluent, "_active_experiment_id", None)
+        return (getattr(utils, "_tracking_uri", None),
+                getattr(fluent, "_active_experiment_id", None),
+                utils._tracking_store_registry._registry.get("file"))
 
     def restore(self) -> None:
         os.chdir(self.cwd)
         if "mlflow" in sys.modules:  # before the environment: MLflow writes env vars too
             import mlflow
             from mlflow.tracking import fluent
+            from mlflow.tracking._tracking_service import utils
 
-            uri, experiment = self.mlflow or (None, None)
+            uri, experiment, file_store = self.mlflow or (None, None, utils._get_file_store)
             mlflow.set_tracking_uri(uri)
             fluent._active_experiment_id = experiment
+            registry = utils._tracking_store_registry
+            if registry._registry.get("file") is not file_store:
+                registry.register("file", file_store)
+                registry._get_store_with_resolved_uri.cache_clear()
         for key in set(os.environ) - set(self.environ):
             del os.environ[key]
         for key, value in self.environ.items():
@@ -157,6 +169,8 @@ def _import_sdk() -> Any:
     """Import the SDK (it makes ``./logs`` in the cwd, so call from the scratch directory) and
     make its logger an ordinary library logger: no stdout handler, propagating to the root."""
     first = SDK_LOGGER not in sys.modules
+    if first:
+        _drop_half_imported_sdk()
     mlflow_level = logging.getLogger("mlflow").level
     with warnings.catch_warnings():  # its import silences urllib3 warnings globally
         import ibm_aigov_facts_client as sdk
@@ -170,6 +184,15 @@ def _import_sdk() -> Any:
             sdk_logger.propagate = True
             sdk_logger.setLevel(logging.NOTSET)
     return sdk
+
+
+def _drop_half_imported_sdk() -> None:
+    """Forget SDK modules left by a failed import. Importing MLflow before the SDK makes MLflow
+    load the SDK's store plugin, which fails on a circular import and leaves submodules bound to
+    a dead, half-initialized ``fact_trace``: imported again on top of them, the SDK breaks
+    ("fact_trace has no attribute FactsClientAdapter")."""
+    for name in [m for m in sys.modules if m.startswith(SDK_LOGGER + ".")]:
+        del sys.modules[name]
 
 
 def _run_in_own_thread(fn: Callable[[], T]) -> T:
