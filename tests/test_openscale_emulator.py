@@ -521,3 +521,30 @@ def test_records_survive_in_a_sqlite_file(tmp_path):
     store.close()
     assert OpenScaleBackend(str(path)).records.count("ds") == 0  # a new backend resets...
     assert path.exists()  # ...but keeps its file: one file per emulator instance
+
+
+def test_quality_run_over_100k_feedback_records_is_fast(
+    backend, data_mart_id, subscription_id, client
+):
+    import time
+
+    feedback = _data_set(client, subscription_id, "feedback")
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 10, 100_000)
+    predictions = np.where(rng.random(100_000) < 0.85, labels, (labels + 3) % 10)
+    backend.records.append(
+        feedback,
+        (
+            (f"r{i}", "t", str(lab), str(p), "{}")
+            for i, (lab, p) in enumerate(zip(labels.tolist(), predictions.tolist(), strict=True))
+        ),
+    )
+    quality = _quality(client, data_mart_id, subscription_id, minimum=100_000)
+    start = time.perf_counter()
+    run = backend.add_run(quality, {})
+    elapsed = time.perf_counter() - start
+    assert run["entity"]["status"]["state"] == "finished"
+    measured = backend.list_measurements(quality, None, None)[0]["entity"]["values"][0]
+    accuracy = next(m["value"] for m in measured["metrics"] if m["id"] == "accuracy")
+    assert accuracy == pytest.approx(float(np.mean(labels == predictions)))
+    assert elapsed < 2.0, f"quality run over 100k records took {elapsed:.2f} s"

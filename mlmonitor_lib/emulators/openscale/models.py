@@ -16,7 +16,7 @@ from typing import Any
 from mlmonitor_lib.emulators.openscale import payloads
 from mlmonitor_lib.emulators.openscale.definitions import QUALITY, monitor_definitions
 from mlmonitor_lib.emulators.openscale.exceptions import BadRequest, Conflict, ResourceNotFound
-from mlmonitor_lib.emulators.openscale.quality import quality_metrics, violations
+from mlmonitor_lib.emulators.openscale.quality import quality_from_counts, violations
 from mlmonitor_lib.emulators.openscale.records import RecordStore
 
 DEFAULT_INSTANCE_ID = "7b2d4c6e-1f3a-4b5c-8d9e-0a1b2c3d4e5f"
@@ -302,15 +302,16 @@ class OpenScaleBackend:
                 "feedback data set: create the subscription again.",
             )
         data_set_id = feedback[0]["metadata"]["id"]
-        labels, predictions = self.records.labels_and_predictions(data_set_id)
+        pair_counts = self.records.label_prediction_counts(data_set_id)
+        labelled = sum(count for _, _, count in pair_counts)
         minimum = int(
             instance["entity"]["parameters"].get("min_feedback_data_size", DEFAULT_MIN_FEEDBACK)
         )
-        if len(labels) < minimum:
+        if labelled < minimum:
             return payloads.run_error(
-                "AIQQS0013E", payloads.not_enough_feedback(len(labels), minimum, data_set_id)
+                "AIQQS0013E", payloads.not_enough_feedback(labelled, minimum, data_set_id)
             )
-        result = quality_metrics(labels, predictions)
+        result = quality_from_counts(pair_counts)
         breaches = violations(result.metrics, instance["entity"]["thresholds"])
         measurement = payloads.measurement(instance, run_id, result, breaches, now())
         with self._lock:

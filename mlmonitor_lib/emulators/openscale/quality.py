@@ -8,6 +8,7 @@ predicted label). Vectorised so that 100k feedback records evaluate in milliseco
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,23 +44,25 @@ def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return out
 
 
-def confusion(labels: Sequence[str], predictions: Sequence[str]) -> tuple[np.ndarray, list[Any]]:
-    """Confusion matrix over the union of classes seen, and the decoded class labels."""
-    y_true = np.asarray(labels)
-    y_pred = np.asarray(predictions)
-    classes, decoded = _ordered_classes(np.concatenate([y_true, y_pred]))
+def confusion(pair_counts: Sequence[tuple[str, str, int]]) -> tuple[np.ndarray, list[Any]]:
+    """Confusion matrix from (label, prediction, count) triples over the classes seen."""
+    true_keys = np.asarray([t for t, _, _ in pair_counts])
+    pred_keys = np.asarray([p for _, p, _ in pair_counts])
+    counts = np.asarray([c for _, _, c in pair_counts], dtype=np.int64)
+    classes, decoded = _ordered_classes(np.concatenate([true_keys, pred_keys]))
     rank = np.argsort(classes)
     sorted_classes = classes[rank]
-    true_idx = rank[np.searchsorted(sorted_classes, y_true)]
-    pred_idx = rank[np.searchsorted(sorted_classes, y_pred)]
-    k = len(classes)
-    matrix = np.bincount(true_idx * k + pred_idx, minlength=k * k).reshape(k, k)
+    true_idx = rank[np.searchsorted(sorted_classes, true_keys)]
+    pred_idx = rank[np.searchsorted(sorted_classes, pred_keys)]
+    matrix = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    np.add.at(matrix, (true_idx, pred_idx), counts)
     return matrix, decoded
 
 
-def quality_metrics(labels: Sequence[str], predictions: Sequence[str]) -> QualityResult:
-    """All quality metrics of one evaluation; ``labels`` and ``predictions`` are JSON keys."""
-    matrix, decoded = confusion(labels, predictions)
+def quality_from_counts(pair_counts: Sequence[tuple[str, str, int]]) -> QualityResult:
+    """All quality metrics of one evaluation from the (label, prediction, count) triples the
+    record store aggregates; labels and predictions are JSON keys."""
+    matrix, decoded = confusion(pair_counts)
     total = matrix.sum()
     tp = np.diag(matrix).astype(float)
     support = matrix.sum(axis=1).astype(float)
@@ -67,8 +70,7 @@ def quality_metrics(labels: Sequence[str], predictions: Sequence[str]) -> Qualit
     precision = _safe_divide(tp, predicted)
     recall = _safe_divide(tp, support)
     f1 = _safe_divide(2 * precision * recall, precision + recall)
-    fp = predicted - tp
-    fpr = _safe_divide(fp, total - support)
+    fpr = _safe_divide(predicted - tp, total - support)
     weights = support / total
     metrics = {
         "accuracy": float(tp.sum() / total),
@@ -79,6 +81,12 @@ def quality_metrics(labels: Sequence[str], predictions: Sequence[str]) -> Qualit
         "weighted_false_positive_rate": float(weights @ fpr),
     }
     return QualityResult(metrics, decoded, matrix.tolist(), int(total))
+
+
+def quality_metrics(labels: Sequence[str], predictions: Sequence[str]) -> QualityResult:
+    """The same from two parallel sequences of JSON keys (one entry per record)."""
+    pairs = Counter(zip(labels, predictions, strict=True))
+    return quality_from_counts([(t, p, c) for (t, p), c in pairs.items()])
 
 
 def violations(metrics: dict[str, float], thresholds: list[dict[str, Any]]) -> list[dict[str, Any]]:

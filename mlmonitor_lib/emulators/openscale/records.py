@@ -82,18 +82,15 @@ class RecordStore:
             for rid, at, body in rows
         ]
 
-    def labels_and_predictions(self, data_set_id: str) -> tuple[list[str], list[str]]:
-        """Every labelled record's (label, prediction) keys, from the covering index."""
+    def label_prediction_counts(self, data_set_id: str) -> list[tuple[str, str, int]]:
+        """How often each (label, prediction) pair occurs among labelled records: at most k^2
+        rows, aggregated by SQLite while it walks the covering index (no sort, no JSON)."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT label, prediction FROM records WHERE data_set_id = ?"
-                " AND label IS NOT NULL AND prediction IS NOT NULL",
+            return self._db.execute(
+                "SELECT label, prediction, count(*) FROM records WHERE data_set_id = ?"
+                " AND label IS NOT NULL AND prediction IS NOT NULL GROUP BY label, prediction",
                 (data_set_id,),
             ).fetchall()
-        if not rows:
-            return [], []
-        labels, predictions = zip(*rows, strict=True)
-        return list(labels), list(predictions)
 
     def delete(self, data_set_id: str) -> None:
         with self._lock:
