@@ -170,8 +170,9 @@ def test_side_effects_stay_out_of_the_process(backend: FactsheetsBackend, ledger
 
 
 def test_import_does_not_load_the_sdk_or_mlflow() -> None:
-    code = ("import sys, mlmonitor_lib.ibm.factsheets; "
-            "print([m for m in ('ibm_aigov_facts_client', 'mlflow') if m in sys.modules])")
+    heavy = ("ibm_aigov_facts_client", "mlflow", "pandas", "tensorflow", "keras")
+    code = ("import sys, mlmonitor_lib.ibm.factsheets, mlmonitor_lib.emulators.factsheets; "
+            f"print([m for m in {heavy!r} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"

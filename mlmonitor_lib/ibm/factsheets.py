@@ -372,12 +372,10 @@ class FactsheetsAdapter:
             client = self._client(session, experiment_name=name)
             experiment_id = self._log_training_facts(session, client, ledger, hyperparameters,
                                                      metrics)
-            asset_id = self._save_asset(session, client, model_identifier, name, description,
-                                        deployment, catalog)
-            ledger.record(SERVICE, "model_asset", asset_id, catalog_id=catalog,
-                          model_identifier=model_identifier, name=name)
+            asset_id, model = self._save_asset(session, client, ledger, model_identifier, name,
+                                               description, deployment, catalog)
             ledger.forget(SERVICE, "notebook_experiment", experiment_id)  # now on the asset
-            approach_id, version = self._track(session, client, asset_id, catalog, entry,
+            approach_id, version = self._track(session, client, model, catalog, entry,
                                                version_number)
             ledger.record(SERVICE, "model_link", asset_id, catalog_id=catalog,
                           model_entry_id=entry, model_entry_catalog_id=catalog)
@@ -404,8 +402,9 @@ class FactsheetsAdapter:
         ledger.record(SERVICE, "notebook_experiment", experiment_id)
         return experiment_id
 
-    def _save_asset(self, session: _Session, client: Any, model_identifier: str, name: str,
-                    description: str, deployment: dict[str, Any], catalog: str) -> str:
+    def _save_asset(self, session: _Session, client: Any, ledger: Ledger, model_identifier: str,
+                    name: str, description: str, deployment: dict[str, Any], catalog: str
+                    ) -> tuple[str, Any]:
         sdk = _import_sdk()
         details = None
         if deployment:
@@ -420,24 +419,24 @@ class FactsheetsAdapter:
         fix = f"check CATALOG_ID={catalog} exists and the credentials may write to it"
         try:
             with session.step(operation, fix):
-                facts.save_external_model_asset(model_identifier=model_identifier, name=name,
-                                                description=description,
-                                                deployment_details=details, catalog_id=catalog)
+                model = facts.save_external_model_asset(
+                    model_identifier=model_identifier, name=name, description=description,
+                    deployment_details=details, catalog_id=catalog)
         except ServiceError:
-            if not facts.model_asset_id:  # it failed at the PUT, not in the follow-up GETs
+            if not facts.model_asset_id:  # the PUT failed (logged only), not a later GET
                 raise session.fail(operation, fix) from None
             raise
-        if not facts.model_asset_id:
-            raise session.fail(operation, fix)
-        return facts.model_asset_id
+        finally:  # recorded even when a follow-up call failed: cleanup must find it
+            if facts.model_asset_id:
+                ledger.record(SERVICE, "model_asset", facts.model_asset_id, catalog_id=catalog,
+                              model_identifier=model_identifier, name=name)
+        return facts.model_asset_id, model
 
-    def _track(self, session: _Session, client: Any, asset_id: str, catalog: str, entry: str,
+    def _track(self, session: _Session, client: Any, model: Any, catalog: str, entry: str,
                version_number: str) -> tuple[str, str]:
         fix = (f"check MODEL_ENTRY_ID={entry} is a model use case in catalog {catalog} and the "
                "credentials may edit it")
         with session.step("tracking the model in its model use case", fix):
-            model = client.assets.get_model(model_id=asset_id, container_type="catalog",
-                                            container_id=catalog)
             usecase = client.assets.get_ai_usecase(ai_usecase_id=entry, catalog_id=catalog)
             approach = usecase.get_approaches()[0]
             model.track(usecase=usecase, approach=approach, version_number=version_number)
