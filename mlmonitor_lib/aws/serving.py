@@ -8,7 +8,6 @@ find it after a crash between two calls.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -18,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from mlmonitor_lib.aws.naming import derived_name
 from mlmonitor_lib.aws.scoring import invoke_endpoint
-from mlmonitor_lib.aws.session import make_client
+from mlmonitor_lib.aws.session import STDOUT, Stdout, make_client, output_stream
 from mlmonitor_lib.errors import DeploymentFailed, ScoringError, ServiceError
 from mlmonitor_lib.state import Ledger
 
@@ -62,7 +61,7 @@ def deploy_model(
     ledger: Ledger | None = None,
     poll_s: float = 0.5,
     timeout_s: float = 1800.0,
-    out: TextIO | None = sys.stdout,
+    out: TextIO | None | Stdout = STDOUT,
 ) -> Deployment:
     """Create model, endpoint config and endpoint (named after ``job_name`` with a unique
     suffix, at most 63 characters), wait for ``InService`` and score ``smoke_images``.
@@ -71,6 +70,7 @@ def deploy_model(
     exist are reused, missing ones created. ``Failed`` raises :class:`DeploymentFailed` with
     SageMaker's ``FailureReason``.
     """
+    out = output_stream(out)
     image_uri = image_uri or inference_image(region, framework_version, instance_type)
     name = endpoint_name or derived_name(job_name)
     sm = make_client(session, "sagemaker")
@@ -137,9 +137,10 @@ def wait_for_endpoint(
     *,
     poll_s: float = 0.5,
     timeout_s: float = 1800.0,
-    out: TextIO | None = sys.stdout,
+    out: TextIO | None | Stdout = STDOUT,
 ) -> dict[str, Any]:
     """Poll DescribeEndpoint until ``InService`` (returns the description) or ``Failed``."""
+    out = output_stream(out)
     sm = make_client(session, "sagemaker")
     started = time.monotonic()
     last = None

@@ -9,7 +9,8 @@ modes), instead of each call site inventing its own loop.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+import sys
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import boto3
 from botocore.config import Config
@@ -73,3 +74,16 @@ def make_client(
         config=config or client_config(),
         endpoint_url=endpoint_url,
     )
+
+
+class Stdout:
+    """Marker for "print to whatever ``sys.stdout`` is when the call runs" (pytest's capture
+    and redirect_stdout replace it after import, so a default bound at import would miss them)."""
+
+
+STDOUT = Stdout()
+
+
+def output_stream(out: TextIO | None | Stdout) -> TextIO | None:
+    """Resolve a progress-output argument: a stream, ``None`` (silent) or :data:`STDOUT`."""
+    return sys.stdout if isinstance(out, Stdout) else out

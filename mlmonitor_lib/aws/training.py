@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from mlmonitor_lib.aws.naming import unique_suffix
 from mlmonitor_lib.aws.s3 import read_tar_member
-from mlmonitor_lib.aws.session import make_client
+from mlmonitor_lib.aws.session import STDOUT, Stdout, make_client, output_stream
 from mlmonitor_lib.errors import ServiceError, TrainingFailed
 from mlmonitor_lib.state import Ledger
 
@@ -157,11 +156,12 @@ def wait_for_training_job(
     *,
     poll_s: float = 1.0,
     timeout_s: float = 4 * 3600,
-    out: TextIO | None = sys.stdout,
+    out: TextIO | None | Stdout = STDOUT,
 ) -> dict[str, Any]:
     """Poll DescribeTrainingJob until the job ends, printing each status change with the
     elapsed time; returns the final description. A ``Failed``/``Stopped`` job raises
     :class:`TrainingFailed` with SageMaker's ``FailureReason``."""
+    out = output_stream(out)
     sm = make_client(session, "sagemaker")
     started = time.monotonic()
     last = None
@@ -204,7 +204,7 @@ def train_model(
     *,
     poll_s: float = 1.0,
     timeout_s: float = 4 * 3600,
-    out: TextIO | None = sys.stdout,
+    out: TextIO | None | Stdout = STDOUT,
     **job: Any,
 ) -> TrainingResult:
     """Start a job (arguments of :func:`start_training_job`), wait with a progress display,

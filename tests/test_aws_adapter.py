@@ -1,0 +1,249 @@
+"""The SageMaker adapter end to end on moto + the local data plane: the real ModelTrainer runs
+the real ``tf_cnn_train.py`` (small data, one epoch), then deploy, score and cleanup."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import numpy as np
+import pytest
+from moto import mock_aws
+
+from mlmonitor_lib import aws
+from mlmonitor_lib.aws.jsonarray import dumps_array
+from mlmonitor_lib.datasets.idx import encode_idx, gzip_bytes
+from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker
+from mlmonitor_lib.errors import DeploymentFailed, ScoringError, TrainingFailed
+from mlmonitor_lib.settings import Settings
+
+REGION = "ca-central-1"
+BUCKET = "sagemaker-adapter-tests"
+ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
+REPO = Path(__file__).resolve().parents[1]
+JOB_BASE = "sm-mnist-cnn-tf-keras"
+
+
+class MemoryLedger:
+    """The :class:`~mlmonitor_lib.state.Ledger` protocol, in memory."""
+
+    def __init__(self) -> None:
+        self.alive: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def record(self, service: str, kind: str, resource_id: str, **attrs: Any) -> None:
+        self.alive.setdefault((service, kind, resource_id), {}).update(attrs)
+
+    def forget(self, service: str, kind: str, resource_id: str) -> None:
+        self.alive.pop((service, kind, resource_id), None)
+
+    def kinds(self, service: str) -> list[str]:
+        return sorted(kind for s, kind, _ in self.alive if s == service)
+
+
+def synthetic_mnist(directory: Path, train: int = 1000, test: int = 200) -> Path:
+    """MNIST-shaped IDX files: digits drawn as bright horizontal bars, so a CNN learns them in
+    one epoch and the test stays independent of the real data set's download."""
+    rng = np.random.default_rng(0)
+    directory.mkdir(parents=True, exist_ok=True)
+    for split, count in (("train", train), ("t10k", test)):
+        labels = rng.integers(0, 10, count).astype(np.uint8)
+        images = rng.integers(0, 40, (count, 28, 28)).astype(np.uint8)
+        for i, label in enumerate(labels):
+            images[i, 2 + 2 * label:4 + 2 * label, 4:24] = 255
+        (directory / f"{split}-images-idx3-ubyte.gz").write_bytes(gzip_bytes(encode_idx(images)))
+        (directory / f"{split}-labels-idx1-ubyte.gz").write_bytes(gzip_bytes(encode_idx(labels)))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[boto3.Session]:
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                            "AWS_DEFAULT_REGION": REGION}.items():
+            mp.setenv(name, value)
+        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN",
+                     "SAGEMAKER_VALIDATE_ROLE"):
+            mp.delenv(name, raising=False)
+        with mock_aws():
+            settings = Settings.load(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                     aws_default_region=REGION)
+            boto = aws.boto3_session(settings, max_attempts=3)
+            local = LocalSageMaker(boto, tmp_path_factory.mktemp("sm-adapter")).install()
+            aws.ensure_bucket(boto, BUCKET, REGION)
+            yield boto
+            local.uninstall()
+
+
+@pytest.fixture(scope="module")
+def data(session: boto3.Session, tmp_path_factory: pytest.TempPathFactory) -> aws.DatasetUpload:
+    return aws.upload_dataset(session, BUCKET, synthetic_mnist(tmp_path_factory.mktemp("mnist")),
+                              key_prefix="DEMO-mnist-mlmonitor/data")
+
+
+def train(session: boto3.Session, data: aws.DatasetUpload, ledger: MemoryLedger | None = None,
+          **hyperparameters: Any) -> aws.TrainingResult:
+    return aws.train_model(
+        session, role_arn=ROLE, bucket=BUCKET, region=REGION,
+        source_dir=REPO / "use_case_mnist_tf", entry_point="tf_cnn_train.py",
+        hyperparameters={"batch-size": 64, "epochs": 1, "train-samples": 1000, "seed": 42,
+                         **hyperparameters},
+        channels={"training": data.s3_uri, "testing": data.s3_uri},
+        job_name_base=JOB_BASE, output_prefix="DEMO-mnist-mlmonitor", ledger=ledger, poll_s=0.2,
+    )
+
+
+@pytest.fixture(scope="module")
+def ledger() -> MemoryLedger:
+    return MemoryLedger()
+
+
+@pytest.fixture(scope="module")
+def trained(session: boto3.Session, data: aws.DatasetUpload, ledger: MemoryLedger
+            ) -> aws.TrainingResult:
+    return train(session, data, ledger, **{"catalog-id": "cat-1", "model-entry-id": "entry-1"})
+
+
+@pytest.fixture(scope="module")
+def deployed(session: boto3.Session, trained: aws.TrainingResult, ledger: MemoryLedger
+             ) -> aws.Deployment:
+    return aws.deploy_model(session, job_name=trained.job_name, model_data=trained.model_data,
+                            role_arn=ROLE, region=REGION, smoke_images=sample_images(2),
+                            ledger=ledger, poll_s=0.1)
+
+
+def sample_images(count: int) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    return rng.integers(0, 256, (count, 28, 28, 1)) / 255.0
+
+
+# --------------------------------------------------------------------------- session and data
+def test_session_carries_credentials_region_and_retry_config(session):
+    assert session.region_name == REGION
+    assert session.get_credentials().access_key == "testing"
+    config = session.client("sagemaker").meta.config
+    assert config.retries == {"total_max_attempts": 3, "mode": "standard"}
+
+
+def test_upload_is_skipped_when_the_same_content_is_there(session, data, tmp_path):
+    assert data.uploaded and data.s3_uri.endswith(f"/{data.content_hash[:12]}/")
+    again = aws.upload_dataset(session, BUCKET, synthetic_mnist(tmp_path / "again"),
+                               key_prefix="DEMO-mnist-mlmonitor/data")
+    assert (again.s3_uri, again.uploaded) == (data.s3_uri, False)
+
+
+def test_names_respect_the_63_character_limit():
+    name = aws.derived_name("x" * 80)
+    assert len(name) <= 63 and name != aws.derived_name("x" * 80)
+
+
+def test_dumps_array_is_json_dumps_byte_for_byte():
+    for array in (sample_images(3), sample_images(2).astype(np.float32),
+                  np.random.default_rng(1).random((2, 784))):
+        assert dumps_array(array) == json.dumps(array.tolist())
+
+
+# --------------------------------------------------------------------------- training
+def test_training_produces_the_artifact_and_metrics(session, trained, ledger):
+    assert trained.job_name.startswith(f"{JOB_BASE}-") and len(trained.job_name) <= 63
+    assert trained.model_data == (
+        f"s3://{BUCKET}/DEMO-mnist-mlmonitor/{trained.job_name}/output/model.tar.gz")
+    bucket, key = trained.model_data.removeprefix("s3://").split("/", 1)
+    import tarfile
+
+    body = session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(body)) as archive:
+        names = archive.getnames()
+    assert "1/saved_model.pb" in names and "code/inference.py" in names
+    assert 0.0 <= trained.metrics["test_accuracy"] <= 1.0
+    assert trained.metrics["catalog_id"] == "cat-1"
+    assert ledger.alive[("training", "training-job", trained.job_name)]["status"] == "Completed"
+
+
+def test_training_prints_status_transitions(session, trained, capsys):
+    desc = aws.wait_for_training_job(session, trained.job_name, poll_s=0.1)
+    assert desc["TrainingJobStatus"] == "Completed"
+    assert f"training job {trained.job_name}: Completed/Completed" in capsys.readouterr().out
+
+
+def test_failed_training_raises_with_the_failure_reason(session, data):
+    with pytest.raises(TrainingFailed) as caught:
+        train(session, data, **{"batch-size": "not-a-number"})
+    assert "invalid hyperparameter" in caught.value.reason
+    assert caught.value.job_name.startswith(JOB_BASE)
+
+
+# --------------------------------------------------------------------------- serving
+def test_deploy_brings_the_endpoint_in_service(session, deployed, trained, ledger):
+    assert deployed.endpoint_name.startswith(trained.job_name) and len(deployed.endpoint_name) <= 63
+    desc = session.client("sagemaker").describe_endpoint(EndpointName=deployed.endpoint_name)
+    assert desc["EndpointStatus"] == "InService"
+    assert deployed.image_uri.endswith("tensorflow-inference:2.19-cpu")
+    assert len(deployed.smoke_predictions["values"]) == 2
+    assert ledger.kinds("serving") == ["endpoint", "endpoint-config", "model"]
+
+
+def test_deploy_again_reuses_the_endpoint(session, deployed, trained):
+    again = aws.deploy_model(session, job_name=trained.job_name, model_data=trained.model_data,
+                             role_arn=ROLE, region=REGION, endpoint_name=deployed.endpoint_name,
+                             out=None)
+    assert (again.endpoint_name, again.created) == (deployed.endpoint_name, False)
+
+
+def test_invoke_returns_the_saved_model_predictions(session, deployed, trained, tmp_path):
+    import tarfile
+
+    import tensorflow as tf
+
+    batch = sample_images(10)
+    result = aws.invoke_endpoint(session, deployed.endpoint_name, batch)
+    assert result.predictions["fields"] == ["prediction", "probability"]
+    assert result.response_time_ms > 0
+    bucket, key = trained.model_data.removeprefix("s3://").split("/", 1)
+    body = session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(body)) as archive:
+        archive.extractall(tmp_path, filter="data")
+    serve = tf.saved_model.load(str(tmp_path / "1")).signatures["serving_default"]
+    direct = next(iter(serve(image=tf.constant(batch, tf.float32)).values())).numpy()
+    probabilities = np.array([row[1] for row in result.predictions["values"]])
+    np.testing.assert_allclose(probabilities, direct, rtol=0, atol=1e-6)
+    assert [row[0] for row in result.predictions["values"]] == direct.argmax(axis=1).tolist()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_scoring_errors_name_the_endpoint_and_the_fix(session, deployed):
+    with pytest.raises(ScoringError, match="'nope'.*not found.*deploy"):
+        aws.invoke_endpoint(session, "nope", sample_images(1))
+    with pytest.raises(ScoringError, match="ModelError.*images have shape"):
+        aws.invoke_endpoint(session, deployed.endpoint_name, sample_images(1)[:, :20])
+    with pytest.raises(ScoringError, match="unsupported content type"):
+        aws.invoke_endpoint(session, deployed.endpoint_name, sample_images(1),
+                            content_type="text/csv")
+
+
+def test_a_failed_endpoint_raises_deployment_failed(session, trained):
+    s3 = session.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="broken/model.tar.gz", Body=b"garbage")
+    with pytest.raises(DeploymentFailed, match="Failed: .*ping health check"):
+        aws.deploy_model(session, job_name="broken-job",
+                         model_data=f"s3://{BUCKET}/broken/model.tar.gz",
+                         role_arn=ROLE, region=REGION, poll_s=0.1, out=None)
+
+
+def test_cleanup_deletes_endpoint_config_and_model(session, deployed, ledger):
+    count = aws.delete_endpoint_resources(session, endpoint_name=deployed.endpoint_name,
+                                          ledger=ledger)
+    assert count == 3
+    sm = session.client("sagemaker")
+    assert not [e for e in sm.list_endpoints()["Endpoints"]
+                if e["EndpointName"] == deployed.endpoint_name]
+    assert not [c for c in sm.list_endpoint_configs()["EndpointConfigs"]
+                if c["EndpointConfigName"] == deployed.endpoint_config_name]
+    assert not [m for m in sm.list_models()["Models"] if m["ModelName"] == deployed.model_name]
+    assert ledger.kinds("serving") == []
+    assert aws.delete_endpoint_resources(
+        session, endpoint_name=deployed.endpoint_name, endpoint_config_name=deployed.endpoint_name,
+        model_names=[deployed.model_name]) == 0
