@@ -20,6 +20,12 @@ What the SDK does to its host process, and what this module does about it:
 * its configuration lives on class attributes, so a second client overwrites the first: a
   session builds a fresh client and nothing outlives it. Sessions are serialized by a lock.
 
+Not contained: importing the SDK runs ``logging.config.dictConfig``, which closes every logging
+handler that exists at that moment (stream handlers keep working, a ``FileHandler`` in mode
+``"w"`` stops writing): import it early (``with sdk_sandbox(): pass``) if that matters. While a
+session runs, its cwd, ``sys.stdout`` and environment are process-wide, as are MLflow (~2.5 s to
+import) and the SDK's own module state once imported.
+
 The SDK often only logs a failed request and carries on; every step here checks the result and
 raises :class:`~mlmonitor_lib.errors.ServiceError` naming the operation and the fix. The SDK and
 MLflow are imported inside the functions that need them (``import`` costs ~2.5 s).
@@ -216,7 +222,8 @@ def _run_in_own_thread(fn: Callable[[], T]) -> T:
 
 @dataclass
 class _Session:
-    """One SDK session: its scratch directory, captured errors and a way to build clients."""
+    """One SDK session: its scratch directory, the SDK's captured error records, and the
+    secrets to mask in any message built from them."""
 
     scratch: Path
     errors: _ErrorLog
