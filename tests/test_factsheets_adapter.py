@@ -146,7 +146,9 @@ def test_side_effects_stay_out_of_the_process(backend: FactsheetsBackend, ledger
     mlflow.set_tracking_uri((tmp_path / "user-mlruns").as_uri())
     try:  # the SDK's installed "file" store plugin never makes experiment 0: name one
         with mlflow.start_run(experiment_id=mlflow.create_experiment("user")) as users_run:
-            adapter = FactsheetsAdapter(make_settings("saas"))
+            scratch = tmp_path / "scratch"
+            scratch.mkdir()
+            adapter = FactsheetsAdapter(make_settings("saas"), scratch_parent=scratch)
             with caplog.at_level(logging.INFO):
                 result = govern(adapter, ledger)
             assert mlflow.active_run().info.run_id == users_run.info.run_id  # not ended
@@ -166,7 +168,7 @@ def test_side_effects_stay_out_of_the_process(backend: FactsheetsBackend, ledger
     assert capsys.readouterr().out == ""  # banners and prints captured, re-logged at DEBUG
     assert f"External model asset saved successfully under asset_id {result.asset_id}" in (
         caplog.text)  # the SDK's log records reach the user's logging like any library's
-    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("mlmonitor-factsheets-*"))
+    assert not list(scratch.iterdir())  # the SDK's scratch cwd is gone too
 
 
 def test_import_does_not_load_the_sdk_or_mlflow() -> None:
