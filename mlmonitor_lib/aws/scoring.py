@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from mlmonitor_lib.aws.jsonarray import dumps_array
 from mlmonitor_lib.aws.session import make_client
 from mlmonitor_lib.errors import ScoringError
 
@@ -32,8 +33,9 @@ class ScoreResult:
 
 def scoring_body(images: Any) -> bytes:
     """The seed's JSON body for a batch of images (numpy array or nested lists)."""
-    values = images.tolist() if hasattr(images, "tolist") else images
-    return json.dumps({"input_data": [{"values": values}]}).encode()
+    if hasattr(images, "tolist"):  # numpy: the fast encoder writes json.dumps' exact bytes
+        return ('{"input_data": [{"values": ' + dumps_array(images) + "}]}").encode()
+    return json.dumps({"input_data": [{"values": images}]}).encode()
 
 
 def invoke_raw(
