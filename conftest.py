@@ -23,6 +23,8 @@ pytest_plugins = [
     "steps.lifecycle_steps",
     "steps.training_steps",
     "steps.serving_steps",
+    "steps.governance_steps",
+    "steps.monitoring_steps",
 ]
 
 

@@ -28,15 +28,15 @@ Feature: Serving the MNIST CNN from a SageMaker endpoint
     And the endpoint still serves 2 test images
 
     Examples:
-      | problem                  | message                 |
-      | images of the wrong shape | shape                  |
-      | an empty batch           | empty                   |
-      | a body that is not JSON  | JSON                    |
-      | a wrong content type     | content type            |
-      | an unknown endpoint      | not found               |
+      | problem                   | message      |
+      | images of the wrong shape | shape        |
+      | an empty batch            | empty        |
+      | a body that is not JSON   | JSON         |
+      | a wrong content type      | content type |
+      | an unknown endpoint       | not found    |
 
   Scenario: Cleanup leaves no endpoint, configuration or model behind
     Given the model has been deployed
     When the use case is cleaned up
-    Then 3 serving resources were deleted
+    Then the cleanup reports 1 serving deployment deleted
     And no endpoint, endpoint configuration or model remains

@@ -22,7 +22,7 @@ QUALITY_METRICS = (
     "accuracy",
     "weighted_precision",
     "weighted_recall",
-    "weighted_f1_measure",
+    "weighted_f_measure",
 )
 
 

@@ -21,13 +21,16 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 
 from mlmonitor_lib import aws
-from mlmonitor_lib.errors import LifecycleError, SettingsError
+from mlmonitor_lib.errors import LifecycleError, ReleaseRefused, SettingsError
 from mlmonitor_lib.settings import Settings
 from mlmonitor_lib.signature import ModelSignature, load_signature
 from mlmonitor_lib.state import LifecycleState, StateStore
 
 if TYPE_CHECKING:
     import boto3
+
+    from mlmonitor_lib.ibm.factsheets import AssetSummary
+    from mlmonitor_lib.ibm.openscale import EvaluationResult, OpenScaleMonitor
 
 log = logging.getLogger("mlmonitor_lib")
 
@@ -72,6 +75,7 @@ class ModelUseCase:
         self.out = out
         self.hyperparameter_overrides = dict(hyperparameters or {})
         self._test_set: tuple[np.ndarray, np.ndarray] | None = None
+        self._monitor: OpenScaleMonitor | None = None
         if _store is not None:
             self.store = _store
             return
@@ -326,24 +330,191 @@ class ModelUseCase:
         found += [m["ModelName"] for m in client.list_models()["Models"]]
         return sorted(name for name in found if name in names)
 
+    def _score_batches(
+        self, images: np.ndarray, batch_size: int = 10
+    ) -> tuple[list[int], list[list[float]], list[float]]:
+        """Score through the endpoint in batches: classes, probabilities and, per image, the
+        response time of the request that carried it (ms)."""
+        classes: list[int] = []
+        probabilities: list[list[float]] = []
+        times: list[float] = []
+        name = self.state.endpoint_name or ""
+        for start in range(0, len(images), batch_size):
+            batch = images[start : start + batch_size]
+            result = aws.invoke_endpoint(self.session, name, batch)
+            for predicted, probs in result.predictions["values"]:
+                classes.append(int(predicted))
+                probabilities.append([float(p) for p in probs])
+                times.append(result.response_time_ms)
+        return classes, probabilities, times
+
+    @property
+    def scoring_url(self) -> str:
+        """The endpoint's invocation URL, as OpenScale and Factsheets record it."""
+        region = self.settings.aws_default_region
+        return (f"https://runtime.sagemaker.{region}.amazonaws.com/endpoints/"
+                f"{self.state.endpoint_name}/invocations")
+
+    # ----------------------------------------------------------------------------- governance
+    def _factsheets(self):  # noqa: ANN202 - lazy import keeps the SDK out of import time
+        from mlmonitor_lib.ibm.factsheets import FactsheetsAdapter
+
+        return FactsheetsAdapter(self.settings, scratch_parent=self.store.path.parent)
+
+    def govern(self) -> dict[str, Any]:
+        """Register the deployed model as an external model asset in AI Factsheets, with its
+        deployment and training facts, tracked in the model use case."""
+        self._require("deployed", "govern", "deploy")
+        if self.state.governed:
+            self._print(f"model already governed as asset {self.state.ids.get('model_asset')}")
+            return {"asset_id": self.state.ids.get("model_asset")}
+        runtime = self.signature.aws_runtime
+        name = self.state.endpoint_name or runtime.job_name
+        result = self._factsheets().govern(
+            model_identifier=name, name=name, ledger=self.store,
+            description=self.signature.description,
+            deployment_details={
+                "identifier": name, "name": name, "deployment_type": "online",
+                "scoring_endpoint": self.scoring_url,
+                "description": f"SageMaker endpoint serving training job {self.state.job_name}",
+            },
+            hyperparameters=self.hyperparameters,
+            metrics={k: float(v) for k, v in self.state.training_metrics.items()
+                     if isinstance(v, int | float) and not isinstance(v, bool)},
+            catalog_id=self.state.catalog_id, model_entry_id=self.state.model_entry_id,
+        )
+        self.store.update(governed=True, ids={**self.state.ids, "model_asset": result.asset_id})
+        self._print(f"INFO : External model asset saved successfully under asset_id "
+                    f"{result.asset_id} and catalog {result.catalog_id}")
+        self._print(f"INFO : Successfully finished linking Model {result.asset_id} to Model "
+                    f"Entry {result.model_entry_id}")
+        return {"asset_id": result.asset_id, "catalog_id": result.catalog_id,
+                "model_entry_id": result.model_entry_id, "version": result.version}
+
+    def factsheet(self) -> AssetSummary:
+        """What AI Factsheets holds about the governed model (asset, link, facts)."""
+        self._require("governed", "factsheet", "govern")
+        return self._factsheets().asset_summary(self.state.ids["model_asset"],
+                                                self.state.catalog_id)
+
+    # ----------------------------------------------------------------------------- monitoring
+    @property
+    def wos(self) -> OpenScaleMonitor:
+        """The OpenScale monitor of this use case, resumed from the ledger and state ids."""
+        if self._monitor is None:
+            from mlmonitor_lib.ibm.openscale import OpenScaleMonitor
+
+            monitor = OpenScaleMonitor.resume(self.settings, self.store, self.store.alive("wos"))
+            wos_keys = ("data_mart", "service_provider", "subscription", "payload_data_set",
+                        "feedback_data_set", "quality")
+            for key in wos_keys:
+                if key in self.state.ids:
+                    monitor.ids.setdefault(key, self.state.ids[key])
+            self._monitor = monitor
+        return self._monitor
+
+    def _save_wos_ids(self, **flags: Any) -> None:
+        self.store.update(ids={**self.state.ids, **self.wos.ids}, **flags)
+
+    def monitor(self) -> dict[str, str]:
+        """Subscribe the endpoint in Watson OpenScale (provider and data mart as needed)."""
+        self._require("deployed", "monitor", "deploy")
+        sig = self.signature.signature
+        subscription_id = self.wos.subscribe(
+            self.state.endpoint_name or "", self.scoring_url, label_column=sig.label_column,
+            prediction_field=sig.prediction_field, probability_fields=sig.probability_fields,
+            class_labels=sig.class_labels,
+        )
+        self._save_wos_ids(monitored=True)
+        return {"subscription_id": subscription_id, "state": self.wos.subscription_state()}
+
+    def log_payload(self, num_samples: int = 100, offset: int = 0) -> int:
+        """Score real test images through the endpoint and store them as payload records."""
+        self._require("monitored", "log_payload", "monitor")
+        images = self.test_set()[0][offset : offset + num_samples]
+        classes, probabilities, times = self._score_batches(images)
+        stored = self.wos.log_payload(images, classes, probabilities, times)
+        self._save_wos_ids()
+        return stored
+
+    def configure_quality_monitor(self) -> dict[str, str]:
+        """Create the quality monitor with the signature's thresholds; ``{"quality": id, ...}``."""
+        self._require("monitored", "configure_quality_monitor", "monitor")
+        quality = self.signature.quality_monitor
+        ids = self.wos.configure_quality_monitor(quality.thresholds,
+                                                 quality.min_feedback_data_size)
+        self._save_wos_ids()
+        self._print(str(ids))
+        return ids
+
+    def log_feedback(
+        self, num_samples: int = 100, offset: int = 0, labels: Any = None
+    ) -> dict[str, Any]:
+        """Score test images and store them with their true labels (or ``labels``, e.g. a
+        mislabelled batch) and the model's original predictions as feedback records."""
+        self._require("monitored", "log_feedback", "monitor")
+        images, true_labels = self.test_set()
+        images = images[offset : offset + num_samples]
+        given = true_labels[offset : offset + num_samples] if labels is None else labels
+        given = [int(label) for label in given]
+        if len(given) != len(images):
+            raise LifecycleError(
+                f"log_feedback() got {len(given)} labels for {len(images)} images: pass one "
+                "label per image"
+            )
+        classes, probabilities, _ = self._score_batches(images)
+        stored = self.wos.log_feedback(images, given, classes, probabilities)
+        self._save_wos_ids()
+        return {"stored": stored, "labels": given, "predictions": classes}
+
+    def evaluate(self) -> EvaluationResult:
+        """Run the quality monitor on the feedback records; metrics, thresholds, violations."""
+        self._require("monitored", "evaluate", "monitor")
+        result = self.wos.evaluate()
+        self.store.update(evaluated=True, last_evaluation=result.model_dump(mode="json"))
+        return result
+
+    def release_gate(self) -> EvaluationResult:
+        """The release decision: the last evaluation must meet every threshold. Refusal names
+        each breach on its own line: metric, measured value, threshold."""
+        if not self.state.evaluated or self.state.last_evaluation is None:
+            raise LifecycleError("release_gate() needs an evaluation: run evaluate() first")
+        from mlmonitor_lib.ibm.openscale import EvaluationResult
+
+        result = EvaluationResult.model_validate(self.state.last_evaluation)
+        if not result.passed:
+            lines = "\n".join(f"  {violation}" for violation in result.violations)
+            raise ReleaseRefused(
+                f"release refused: {len(result.violations)} quality threshold(s) breached "
+                f"for {self.state.endpoint_name}:\n{lines}"
+            )
+        return result
+
     # ----------------------------------------------------------------------------- cleanup
     def cleanup(self) -> dict[str, int]:
-        """Delete everything the ledger lists as alive; returns counts per service."""
+        """Delete everything the ledger lists as alive, newest service first; returns the
+        seed's counts: deployments, subscriptions and model assets deleted."""
         counts = {"serving": 0, "wos": 0, "factsheets": 0}
+        if self.store.alive("factsheets"):
+            counts["factsheets"] = self._factsheets().cleanup(self.store)
+        if self.store.alive("wos"):
+            counts["wos"] = self.wos.cleanup()["subscriptions"]
         endpoints = self.store.alive("serving", "endpoint")
         configs = self.store.alive("serving", "endpoint-config")
         models = self.store.alive("serving", "model")
         if endpoints or configs or models:
             self._print(f"INFO - deleting [aws] resources for [{self.state.endpoint_name}]...")
-            counts["serving"] = aws.delete_endpoint_resources(
+            aws.delete_endpoint_resources(
                 self.session,
                 endpoint_name=endpoints[0].id if endpoints else None,
                 endpoint_config_name=configs[0].id if configs else None,
                 model_names=[m.id for m in models] or None,
                 ledger=self.store,
             )
-        self.store.update(deployed=False, endpoint_name=None, endpoint_config_name=None,
-                          model_name=None)
+            counts["serving"] = len(endpoints) or int(bool(configs or models))
+        self.store.update(deployed=False, governed=False, monitored=False,
+                          endpoint_name=None, endpoint_config_name=None, model_name=None)
+        self._monitor = None
         self._print(str(counts))
         return counts
 

@@ -36,17 +36,10 @@ def world(mode: str, tmp_path_factory: pytest.TempPathFactory):
     elif mode == "rehearsal":
         pytest.skip("rehearsal mode arrives with the onboarding story (issue 5)")
     else:
-        from mlmonitor_lib.aws import boto3_session
+        from mlmonitor_lib.emulators.world import LiveWorld
         from mlmonitor_lib.settings import Settings
 
-        settings = Settings.load()
-
-        class Live:  # the same two attributes the emulated worlds offer
-            pass
-
-        live = Live()
-        live.settings, live.session = settings, boto3_session(settings)
-        yield live
+        yield LiveWorld(Settings.load())
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +48,21 @@ def budget(mode: str) -> dict:
 
 
 @pytest.fixture
-def new_use_case(world, budget, tmp_path, keep_resources):
+def ibm_flavour() -> str:
+    """How IBM is reached: ``saas`` (IBM Cloud) unless a scenario names Cloud Pak for Data."""
+    return "saas"
+
+
+@pytest.fixture
+def ibm_services(world):
+    """The emulated IBM services' state, for checks independent of the library under test."""
+    if getattr(world, "ibm", None) is None:
+        pytest.skip("inspecting IBM service state needs an emulated world (mock or rehearsal)")
+    return world.ibm
+
+
+@pytest.fixture
+def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour):
     """Factory of use cases bound to this run's world; each is cleaned up after its scenario
     (unless ``--keep``), whatever the scenario's outcome."""
     from mlmonitor_lib.usecase import ModelUseCase
@@ -63,8 +70,12 @@ def new_use_case(world, budget, tmp_path, keep_resources):
     made: list[ModelUseCase] = []
 
     def make(source_dir: str = "use_case_mnist_tf") -> ModelUseCase:
+        try:
+            settings = world.settings_for(ibm_flavour)
+        except LookupError as reason:
+            pytest.skip(str(reason))
         use_case = ModelUseCase(
-            source_dir, settings=world.settings, session=world.session,
+            source_dir, settings=settings, session=world.session,
             hyperparameters=budget, state_file=tmp_path / f"state-{len(made)}.json",
         )
         made.append(use_case)

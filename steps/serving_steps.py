@@ -76,7 +76,7 @@ def _(use_case: ModelUseCase, count: int) -> None:
     assert len(use_case.score_model(num_samples=count)["values"]) == count
 
 
-@then(parsers.parse("{count:d} serving resources were deleted"))
+@then(parsers.parse("the cleanup reports {count:d} serving deployment deleted"))
 def _(cleanup_counts: dict, count: int) -> None:
     assert cleanup_counts["serving"] == count
 

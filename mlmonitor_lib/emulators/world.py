@@ -1,8 +1,10 @@
 """The emulated world a mock run talks to: moto, the local SageMaker data plane, and the IBM
-emulators on ``responses``, plus the :class:`Settings` that point the library at them.
+emulators (IAM, Watson OpenScale, AI Factsheets) on ``responses``, plus the
+:class:`~mlmonitor_lib.settings.Settings` that point the library at them.
 
 Used by the test fixtures and by ``python -m mlmonitor_lib emulators serve``. The library never
-sees this module: it only gets the settings and the ``boto3.Session`` built here.
+sees this module: it only gets the settings and the ``boto3.Session`` built here. Requests to any
+host no emulator serves are refused by ``responses``, so a mock run cannot reach a network.
 """
 
 from __future__ import annotations
@@ -10,44 +12,138 @@ from __future__ import annotations
 import contextlib
 import secrets
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from mlmonitor_lib.settings import Settings
+from mlmonitor_lib.settings import SAAS_IAM_URL, Settings
 
 REGION = "ca-central-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
 ROLE_NAME = "AmazonSageMaker-ExecutionRole-mock"
+IBM_ACCOUNT = "mock-ibm-account"
+CP4D_URL = "https://cp4d.mock.example"
+CP4D_USER = "admin"
+IbmFlavour = Literal["saas", "prem"]
+
+
+@dataclass
+class IbmServices:
+    """The IBM emulators' state, shared by every transport and flavour."""
+
+    iam: Any
+    openscale: Any
+    factsheets: Any
+    api_key: str
+    password: str
+    catalog_id: str
+    model_entry_id: str
+
+    @classmethod
+    def create(cls, workdir: Path) -> IbmServices:
+        from mlmonitor_lib.emulators.factsheets import FactsheetsBackend
+        from mlmonitor_lib.emulators.iam import IamBackend
+        from mlmonitor_lib.emulators.openscale import OpenScaleBackend
+
+        api_key, password = f"mock-apikey-{secrets.token_hex(8)}", secrets.token_hex(8)
+        iam = IamBackend(api_keys={api_key: IBM_ACCOUNT}, users={CP4D_USER: password})
+        factsheets = FactsheetsBackend()
+        catalog_id, model_entry_id = str(uuid.uuid4()), str(uuid.uuid4())
+        factsheets.add_model_use_case(catalog_id, model_entry_id, name="MNIST handwritten digits")
+        return cls(iam, OpenScaleBackend(str(workdir / "openscale.sqlite")), factsheets,
+                   api_key, password, catalog_id, model_entry_id)
+
+    def routers(self, flavour: IbmFlavour) -> dict[str, Any]:
+        """Base URL -> router, for IBM Cloud's fixed hosts or one CP4D cluster URL."""
+        from mlmonitor_lib.emulators import iam
+        from mlmonitor_lib.emulators.factsheets import cp4d_router, saas_routers
+        from mlmonitor_lib.emulators.openscale import make_router as openscale_router
+        from mlmonitor_lib.emulators.routing import Router
+        from mlmonitor_lib.settings import SAAS_WOS_URL
+
+        wos = openscale_router(self.openscale, self.iam)
+        if flavour == "prem":
+            return {CP4D_URL: Router.combine("cp4d", cp4d_router(self.factsheets, self.iam), wos)}
+        return {
+            SAAS_IAM_URL: iam.make_router(self.iam),
+            SAAS_WOS_URL: wos,
+            **saas_routers(self.factsheets, self.iam),
+        }
+
+    def settings(self, flavour: IbmFlavour, urls: dict[str, str] | None = None) -> dict[str, Any]:
+        """Settings fields that reach these emulators (``urls`` remaps for loopback serving)."""
+        from mlmonitor_lib.emulators.openscale import DEFAULT_INSTANCE_ID
+
+        common = {"catalog_id": self.catalog_id, "model_entry_id": self.model_entry_id}
+        if flavour == "prem":
+            return {**common, "env": "prem", "cp4d_url": (urls or {}).get(CP4D_URL, CP4D_URL),
+                    "cp4d_username": CP4D_USER, "cp4d_password": self.password}
+        return {**common, "env": "saas", "api_key": self.api_key,
+                "wos_instance_id": DEFAULT_INSTANCE_ID}
+
+    def reset(self) -> None:
+        for backend in (self.openscale, self.factsheets):
+            backend.reset()
+
+    # inspection: what the services hold, read from their state, for independent checks
+    def factsheets_assets_for(self, model_entry_id: str | None) -> list[str]:
+        """Ids of the model assets tracked in a model use case."""
+        return sorted(
+            asset.id for asset in self.factsheets.assets.values()
+            if asset.tracking and asset.tracking.model_entry_id == model_entry_id
+        )
+
+    def openscale_leftovers(self, subscription_id: str) -> list[str]:
+        """What still refers to a subscription: itself, its data sets, its monitors."""
+        found = []
+        for kind in ("subscriptions", "data_sets", "monitor_instances"):
+            for rid, doc in self.openscale.resources[kind].items():
+                target = (doc.get("entity", {}).get("target") or {}).get("target_id")
+                if subscription_id in (rid, target):
+                    found.append(f"{kind}/{rid}")
+        return found
 
 
 @dataclass
 class MockWorld:
-    """Start with :meth:`start`, stop with :meth:`stop` (or use as a context manager)."""
+    """Start with :meth:`start`, stop with :meth:`stop` (or use as a context manager).
+
+    ``flavour`` picks how IBM is reached: ``saas`` (IBM Cloud, API key through IAM) or ``prem``
+    (Cloud Pak for Data, user name and password). Both are served at once by the same state, so
+    :meth:`settings_for` gives either.
+    """
 
     workdir: Path | None = None
+    flavour: IbmFlavour = "saas"
     bucket: str = field(default_factory=lambda: f"sagemaker-{REGION}-{secrets.token_hex(4)}")
     settings: Settings | None = None
     session: Any = None  # boto3.Session with the local SageMaker hooks installed
     local_sagemaker: Any = None
+    ibm: IbmServices | None = None
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
 
     def start(self) -> MockWorld:
+        import responses
         from moto import mock_aws
 
         from mlmonitor_lib.aws import boto3_session, make_client
         from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker
+        from mlmonitor_lib.emulators.transport import mount
+        from mlmonitor_lib.ibm.openscale import instant_sdk_waits
 
         if self.workdir is None:
-            self.workdir = Path(self._stack.enter_context(tempfile.TemporaryDirectory(
-                prefix="mlmonitor-mock-")))
+            self.workdir = Path(self._stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="mlmonitor-mock-")))
         self._stack.enter_context(mock_aws())
-        self.settings = Settings.load(
-            aws_access_key_id="mock-access-key", aws_secret_access_key="mock-secret-key",
-            aws_default_region=REGION, aws_endpoint_url=None, bucket_name=self.bucket,
-            aws_role=f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}",
-            state_dir=self.workdir / "state",
-        )
+        rsps = self._stack.enter_context(
+            responses.RequestsMock(assert_all_requests_are_fired=False))
+        self._stack.enter_context(instant_sdk_waits())
+        self.ibm = IbmServices.create(self.workdir)
+        for flavour in ("saas", "prem"):
+            for url, router in self.ibm.routers(flavour).items():
+                mount(rsps, url, router)
+        self.settings = self.settings_for(self.flavour)
         self.session = boto3_session(self.settings)
         self.local_sagemaker = LocalSageMaker(self.session, self.workdir / "sagemaker").install()
         self._stack.callback(self.local_sagemaker.uninstall)
@@ -55,6 +151,19 @@ class MockWorld:
             RoleName=ROLE_NAME, AssumeRolePolicyDocument="{}", Path="/"
         )
         return self
+
+    def settings_for(self, flavour: IbmFlavour) -> Settings:
+        """Settings reaching this world, with IBM reached as IBM Cloud or as CP4D."""
+        if self.ibm is None or self.workdir is None:
+            raise RuntimeError("start() the world first")
+        return Settings.load(
+            aws_access_key_id="mock-access-key", aws_secret_access_key="mock-secret-key",
+            aws_default_region=REGION, aws_endpoint_url=None, aws_session_token=None,
+            bucket_name=self.bucket, wos_url=None, factsheets_url=None, auth_endpoint=None,
+            iam_url=SAAS_IAM_URL,
+            aws_role=f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}",
+            state_dir=self.workdir / "state", **self.ibm.settings(flavour),
+        )
 
     def stop(self) -> None:
         self._stack.close()
@@ -64,3 +173,25 @@ class MockWorld:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@dataclass
+class LiveWorld:
+    """Real accounts: the same attributes the emulated worlds offer, from the user's settings."""
+
+    settings: Settings
+    session: Any = None
+    ibm: None = None
+
+    def __post_init__(self) -> None:
+        from mlmonitor_lib.aws import boto3_session
+
+        self.session = boto3_session(self.settings)
+
+    def settings_for(self, flavour: IbmFlavour) -> Settings:
+        if flavour != self.settings.env:
+            raise LookupError(
+                f"the live account is ENV={self.settings.env}; scenarios for ENV={flavour} "
+                "need a second run with that account's settings"
+            )
+        return self.settings

@@ -1,0 +1,31 @@
+@govern
+Feature: Governing the deployed model in AI Factsheets
+  As a model-risk officer
+  I want every deployed model registered in our model inventory, linked to its model use case,
+  with the facts of its training attached,
+  so that I can see what runs in production and how it was built.
+
+  Scenario Outline: The deployed model is registered and linked to its model use case on <platform>
+    Given the IBM services of <platform>
+    And the model use case "use_case_mnist_tf"
+    And the model has been deployed
+    When the model is governed
+    Then a model asset exists for the endpoint
+    And the asset is linked to the model entry
+    And the asset holds the training hyperparameters and test accuracy
+    And the lifecycle shows trained "True", deployed "True", governed "True", monitored "False"
+    When the use case is cleaned up
+    Then the cleanup reports 1 model asset deleted
+    And no model asset or link remains in the model inventory
+
+    Examples:
+      | platform           |
+      | IBM Cloud          |
+      | Cloud Pak for Data |
+
+  Scenario: Governing twice registers one asset
+    Given the model use case "use_case_mnist_tf"
+    And the model has been deployed
+    When the model is governed
+    And the model is governed again
+    Then the model inventory holds 1 asset for the endpoint

@@ -1,0 +1,5 @@
+"""Binds features/governance.feature."""
+
+from pytest_bdd import scenarios
+
+scenarios("governance.feature")
