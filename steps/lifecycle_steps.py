@@ -48,3 +48,27 @@ def _(use_case: ModelUseCase, trained: str, deployed: str, governed: str, monito
 @when("the use case is cleaned up", target_fixture="cleanup_counts")
 def _(use_case: ModelUseCase) -> dict[str, int]:
     return use_case.cleanup()
+
+
+@given("the catalog id and model entry id of our model inventory")
+def _(use_case: ModelUseCase) -> None:
+    assert use_case.state.catalog_id, "set CATALOG_ID (see README, Configuration)"
+    assert use_case.state.model_entry_id, "set MODEL_ENTRY_ID (see README, Configuration)"
+
+
+@then(
+    parsers.parse(
+        "the cleanup reports {serving:d} serving deployment, {wos:d} subscription and "
+        "{factsheets:d} model asset deleted"
+    )
+)
+def _(cleanup_counts: dict, serving: int, wos: int, factsheets: int) -> None:
+    assert cleanup_counts == {"serving": serving, "wos": wos, "factsheets": factsheets}
+
+
+@then("nothing the onboarding created is left running")
+def _(use_case: ModelUseCase) -> None:
+    leftovers = [f"{r.service}/{r.kind}/{r.id}" for r in use_case.store.alive()
+                 if r.service in ("serving", "wos", "factsheets")]
+    assert leftovers == []
+    assert use_case.remaining_serving_resources() == []

@@ -113,3 +113,8 @@ def _(cleanup_counts: dict, count: int) -> None:
 def _(use_case: ModelUseCase, ibm_services, subscription: dict) -> None:
     assert use_case.store.alive("wos") == []
     assert ibm_services.openscale_leftovers(subscription["subscription_id"]) == []
+
+
+@then("the release gate approves the release")
+def _(use_case: ModelUseCase, evaluation) -> None:
+    assert use_case.release_gate().passed

@@ -1,0 +1,5 @@
+"""Binds features/onboarding.feature."""
+
+from pytest_bdd import scenarios
+
+scenarios("onboarding.feature")
