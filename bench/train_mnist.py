@@ -9,7 +9,9 @@
 2. Times one epoch of a bare ``keras.Sequential`` of the same architecture compiled with plain
    Adam, fitted on the same arrays with the same batch size, and compares it with the
    wrapper's first epoch. Both figures run from the call to the end of epoch 1, so both include
-   fit's set-up and graph tracing; nothing else differs.
+   fit's set-up and graph tracing; nothing else differs. Both are also measured in process CPU
+   seconds: on a machine shared with other jobs wall time swings by 2x between minutes, CPU
+   time much less, so the CPU ratio is the one to trust when the load average exceeds the cores.
 
 Targets: t10k accuracy >= 99.2 % within 3 epochs; wrapper epoch <= 1.05 x bare epoch.
 Prints a table and writes ``bench/results/train.json``. Exit status 0 unless ``--strict`` and a
@@ -67,10 +69,12 @@ def time_bare_epoch(x: Any, y: Any, batch_size: int, learning_rate: float) -> di
     model = bare_model()
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), metrics=["accuracy"],
                   loss="sparse_categorical_crossentropy")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     history = model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "parameters": int(model.count_params()),
+    cpu_seconds = time.process_time() - cpu_started
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds,
+            "parameters": int(model.count_params()),
             "loss": float(history.history["loss"][-1]),
             "accuracy": float(history.history["accuracy"][-1])}
 
@@ -108,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
 
     bare = None if args.skip_bare else time_bare_epoch(data.x_train, data.y_train,
                                                         args.batch_size, args.learning_rate)
+    wrapper_cpu1 = result.cpu_at_epoch_end[0]
     ratio = wrapper_epoch1 / bare["seconds"] if bare else None
+    cpu_ratio = wrapper_cpu1 / bare["cpu_seconds"] if bare else None
     epoch_seconds = [h["seconds"] for h in result.history]
     accuracy_ok = test_accuracy >= TARGET_ACCURACY and args.epochs <= TARGET_MAX_EPOCHS
     ratio_ok = ratio is not None and ratio <= TARGET_RATIO
@@ -132,22 +138,27 @@ def main(argv: list[str] | None = None) -> int:
             "mean_epoch_seconds": sum(epoch_seconds) / len(epoch_seconds),
             "images_per_second": samples * args.epochs / result.train_seconds,
             "epoch1_seconds_from_call": wrapper_epoch1,
+            "epoch1_cpu_seconds_from_call": wrapper_cpu1,
             "parameters": int(model.count_params()),
         },
         "bare": None if bare is None else {
             **bare, "images_per_second": samples / bare["seconds"]},
         "ratio_wrapper_over_bare_epoch1": ratio,
+        "cpu_ratio_wrapper_over_bare_epoch1": cpu_ratio,
+        "load_average": os.getloadavg(),
         "targets": {
             "accuracy": {"target": f">= {TARGET_ACCURACY} in <= {TARGET_MAX_EPOCHS} epochs",
                          "measured": test_accuracy, "met": accuracy_ok},
-            "overhead": {"target": f"wrapper/bare <= {TARGET_RATIO}", "measured": ratio,
-                         "met": ratio_ok},
+            "overhead": {"target": f"wrapper/bare <= {TARGET_RATIO} (wall seconds)",
+                         "measured": ratio, "cpu_measured": cpu_ratio, "met": ratio_ok},
         },
     }
 
     rows = [
         ("epoch 1 seconds (from call)", f"{wrapper_epoch1:.1f}",
          f"{bare['seconds']:.1f}" if bare else "-", f"{ratio:.3f}" if ratio else "-"),
+        ("epoch 1 CPU seconds (from call)", f"{wrapper_cpu1:.1f}",
+         f"{bare['cpu_seconds']:.1f}" if bare else "-", f"{cpu_ratio:.3f}" if cpu_ratio else "-"),
         ("epoch 1 images/s", f"{samples / wrapper_epoch1:.0f}",
          f"{samples / bare['seconds']:.0f}" if bare else "-", ""),
         ("mean epoch seconds", f"{report['wrapper']['mean_epoch_seconds']:.1f}", "", ""),
@@ -158,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print()
     print(f"MNIST CNN, {samples:,} images, batch {args.batch_size}, lr {args.learning_rate}, "
-          f"{os.cpu_count()} CPUs, TF {tf.__version__}")
+          f"{os.cpu_count()} CPUs, TF {tf.__version__}, "
+          "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     print(f"{'':36} {'wrapper':>10} {'bare fit':>10} {'ratio':>7}")
     for name, wrapper, bare_value, ratio_text in rows:
         print(f"{name:36} {wrapper:>10} {bare_value:>10} {ratio_text:>7}")
