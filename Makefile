@@ -32,7 +32,7 @@ data: $(STAMP)
 	$(BIN)/python -m mlmonitor_lib data fetch
 
 onboard: bootstrap
-	$(BIN)/python -m pytest steps $(PYTEST_ARGS) \
+	$(BIN)/python -m pytest features/onboarding.feature $(PYTEST_ARGS) \
 		--html=reports/onboarding.html --self-contained-html \
 		--cucumberjson=reports/cucumber.json
 	@echo "Report: $(CURDIR)/reports/onboarding.html (cucumber JSON: reports/cucumber.json)"
