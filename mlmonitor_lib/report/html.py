@@ -1,0 +1,289 @@
+"""HTML fragments of the onboarding report. Every value is escaped (ids, metric names and step
+texts come from services and feature files), and styles are inline so a fragment looks the same
+in pytest-html's page, in a forwarded e-mail and in a unit test, without external CSS or fonts.
+Class names (``breach``, ``gate-verdict``...) are stable hooks for tests and custom CSS.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from mlmonitor_lib.report.tables import ClassAccuracy, ThresholdRow, field
+
+GREEN, GREEN_BG = "#1e6b30", "#e3f3e6"
+RED, RED_BG = "#a4161a", "#fbe3e4"
+AMBER_BG = "#fff4d6"
+GREY, GREY_BG = "#444", "#eeeeee"
+TABLE = 'style="border-collapse:collapse;margin:4px 0 10px 0;font-size:13px"'
+CELL = 'style="border:1px solid #ccc;padding:3px 8px;text-align:left"'
+NUM = 'style="border:1px solid #ccc;padding:3px 8px;text-align:right"'
+
+
+def _e(value: Any) -> str:
+    return escape(str(value), quote=True)
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not measured"
+    return f"{value:.{digits}f}"
+
+
+def _when(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    return str(value)
+
+
+def section(title: str, body: str, css_class: str) -> str:
+    """A titled block; one per kind of evidence, so a reader can scan the headings."""
+    return (
+        f'<section class="mlmonitor-evidence {_e(css_class)}" style="margin:8px 0 14px 0">'
+        f'<h3 style="margin:6px 0;font-size:15px">{_e(title)}</h3>{body}</section>'
+    )
+
+
+def _table(header: Sequence[str], rows: Iterable[str], css_class: str) -> str:
+    head = "".join(f"<th {CELL}>{_e(h)}</th>" for h in header)
+    return (
+        f'<table class="{_e(css_class)}" {TABLE}><thead><tr style="background:#f4f4f4">{head}'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+STATUS_STYLE = {
+    "passed": (GREEN, "\u2714 passed"),
+    "failed": (RED, "\u2718 failed"),
+    "skipped": (GREY, "\u2013 skipped"),
+    "not run": (GREY, "\u2013 not run"),
+}
+
+
+def steps_list(scenario: Mapping[str, Any]) -> str:
+    """The scenario as the feature file tells it, with each step's outcome: the narrative a
+    model-risk officer reads before the numbers."""
+    items = []
+    for step in scenario.get("steps", []):
+        status = str(step.get("status", "not run"))
+        colour, label = STATUS_STYLE.get(status, (GREY, status))
+        duration = step.get("duration")
+        took = f" <small style=\"color:#777\">({duration:.2f} s)</small>" if duration else ""
+        items.append(
+            f'<li class="bdd-step step-{_e(status.replace(" ", "-"))}" style="margin:2px 0">'
+            f"<b>{_e(step.get('keyword', ''))}</b> {_e(step.get('name', ''))} "
+            f'<span class="step-status" style="color:{colour};font-weight:bold">{label}</span>'
+            f"{took}</li>"
+        )
+    feature = scenario.get("feature") or ""
+    heading = f"<p style=\"margin:2px 0\"><b>Feature:</b> {_e(feature)}<br/>" if feature else "<p>"
+    keyword = scenario.get("keyword") or "Scenario"
+    heading += f"<b>{_e(keyword)}:</b> {_e(scenario.get('name', ''))}</p>"
+    return section(
+        "Scenario steps",
+        heading + f'<ol class="bdd-steps" style="margin:4px 0 0 0">{"".join(items)}</ol>',
+        "steps",
+    )
+
+
+def metrics_table(
+    rows: Sequence[ThresholdRow], title: str = "Quality metrics against thresholds"
+) -> str:
+    """Measured metrics next to their limits; a breached row is red and says BREACH in words
+    (colour alone does not survive printing or colour blindness)."""
+    body = []
+    for row in rows:
+        if row.kind is None:
+            limit, status, style, cls = "", "no threshold", "", "no-threshold"
+        else:
+            word = "at least" if row.kind == "lower_limit" else "at most"
+            limit = f"{word} {_fmt(row.limit)}"
+            if row.breached:
+                status = "\u2718 BREACH"
+                style = f' style="background:{RED_BG};color:{RED};font-weight:bold"'
+                cls = "breach"
+            else:
+                status, style, cls = "\u2714 within", f' style="color:{GREEN}"', "within"
+        body.append(
+            f'<tr class="{cls}"{style}><td {CELL}>{_e(row.metric)}</td>'
+            f"<td {NUM}>{_e(_fmt(row.measured))}</td><td {CELL}>{_e(limit)}</td>"
+            f"<td {CELL}>{_e(status)}</td></tr>"
+        )
+    breaches = sum(r.breached for r in rows)
+    note = (
+        f'<p class="breach-count" style="color:{RED};font-weight:bold">{breaches} threshold(s) '
+        "breached</p>" if breaches else
+        f'<p class="breach-count" style="color:{GREEN}">Every threshold is met</p>'
+    )
+    table = _table(["Metric", "Measured", "Threshold", "Status"], body, "metrics-table")
+    return section(title, table + note, "metrics")
+
+
+def confusion_section(png_uri: str | None, classes: Sequence[ClassAccuracy]) -> str:
+    """The confusion matrix image beside per-class accuracy, the weakest class highlighted."""
+    measured = [c.accuracy for c in classes if c.accuracy is not None]
+    worst = min(measured) if measured else None
+    rows = []
+    for c in classes:
+        weakest = c.accuracy is not None and c.accuracy == worst and len(measured) > 1
+        style = f' style="background:{AMBER_BG}"' if weakest else ""
+        accuracy = "no images" if c.accuracy is None else f"{100 * c.accuracy:.1f}%"
+        rows.append(
+            f'<tr class="{"weakest" if weakest else ""}"{style}><td {CELL}>{_e(c.label)}</td>'
+            f"<td {NUM}>{c.correct}</td><td {NUM}>{c.total}</td><td {NUM}>{_e(accuracy)}</td></tr>"
+        )
+    table = _table(["Class", "Correct", "Images", "Accuracy"], rows, "per-class-accuracy")
+    image = (
+        f'<img class="confusion-matrix" alt="Confusion matrix" src="{_e(png_uri)}" '
+        'style="max-width:520px;border:1px solid #ddd"/>' if png_uri else ""
+    )
+    body = (
+        f'<div style="display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start">'
+        f"<div>{image}</div><div>{table}</div></div>"
+    )
+    return section("Confusion matrix and per-class accuracy", body, "confusion")
+
+
+def samples_grid(samples: Sequence[tuple[str, Any, Any]], total: int) -> str:
+    """Test images with what the model predicted and what they are; wrong ones framed red."""
+    cells = []
+    for uri, label, prediction in samples:
+        right = str(label) == str(prediction)
+        colour = GREEN if right else RED
+        mark = "\u2714" if right else "\u2718"
+        cells.append(
+            f'<figure class="sample {"correct" if right else "wrong"}" style="margin:0;'
+            f'text-align:center;border:2px solid {colour};padding:4px;width:96px">'
+            f'<img alt="test image labelled {_e(label)}" src="{_e(uri)}" width="84" height="84" '
+            'style="image-rendering:pixelated;display:block;margin:auto"/>'
+            f'<figcaption style="font-size:12px;color:{colour}">{mark} predicted '
+            f"<b>{_e(prediction)}</b><br/>true <b>{_e(label)}</b></figcaption></figure>"
+        )
+    wrong = sum(str(label) != str(pred) for _, label, pred in samples)
+    shown = f"{len(samples)} of {total}" if total > len(samples) else f"{len(samples)}"
+    note = f"<p>{shown} images shown; {wrong} misclassified among them.</p>"
+    grid = (
+        '<div class="samples" style="display:flex;flex-wrap:wrap;gap:8px">'
+        + "".join(cells) + "</div>"
+    )
+    return section("Sample predictions", note + grid, "samples")
+
+
+def resources_table(resources: Sequence[Any]) -> str:
+    """Every cloud resource the run created and whether it was deleted; one still alive after
+    cleanup is highlighted, since it costs money and holds data."""
+    rows = []
+    alive = 0
+    for r in resources:
+        deleted = field(r, "deleted_at")
+        if deleted is None:
+            alive += 1
+        style = f' style="background:{AMBER_BG}"' if deleted is None else ""
+        rows.append(
+            f'<tr class="{"alive" if deleted is None else "deleted"}"{style}>'
+            f"<td {CELL}>{_e(field(r, 'service', ''))}</td>"
+            f"<td {CELL}>{_e(field(r, 'kind', ''))}</td>"
+            f"<td {CELL}><code>{_e(field(r, 'id', ''))}</code></td>"
+            f"<td {CELL}>{_e(_when(field(r, 'created_at')))}</td>"
+            f"<td {CELL}>{_e(_when(deleted)) if deleted is not None else 'still exists'}</td></tr>"
+        )
+    note = (
+        f"<p>{len(resources)} created, {len(resources) - alive} deleted, "
+        f'<span class="resources-alive">{alive} still exist</span>.</p>'
+    )
+    table = _table(["Service", "Kind", "Id", "Created", "Deleted"], rows, "resources-table")
+    return section("Cloud resources created and deleted", note + table, "resources")
+
+
+def _dl(pairs: Iterable[tuple[str, Any]]) -> str:
+    rows = "".join(f"<tr><th {CELL}>{_e(k)}</th><td {CELL}>{_e(v)}</td></tr>" for k, v in pairs)
+    return f'<table class="kv" {TABLE}>{rows}</table>'
+
+
+def factsheet_section(summary: Any) -> str:
+    """The AI Factsheets model asset: what is recorded about the model for governance."""
+    entry = field(summary, "model_entry_id")
+    pairs = [
+        ("Asset name", field(summary, "name", "")),
+        ("Description", field(summary, "description", "")),
+        ("Asset id", field(summary, "asset_id", "")),
+        ("Catalog id", field(summary, "catalog_id", "")),
+        ("Asset type", field(summary, "asset_type", "")),
+        ("Model identifier", field(summary, "model_identifier") or ""),
+        ("Version", field(summary, "version") or ""),
+        ("Linked to model use case", f"yes ({entry})" if entry else "NO"),
+        ("Model use case catalog", field(summary, "model_entry_catalog_id") or ""),
+    ]
+    body = _dl(pairs)
+    deployments = field(summary, "deployments") or []
+    if deployments:
+        keys = sorted({k for d in deployments for k in d})
+        rows = [
+            "<tr>" + "".join(f"<td {CELL}>{_e(d.get(k, ''))}</td>" for k in keys) + "</tr>"
+            for d in deployments
+        ]
+        body += "<h4 style=\"margin:4px 0\">Deployments</h4>" + _table(keys, rows, "deployments")
+    for title, mapping in (
+        ("Hyperparameters", field(summary, "hyperparameters") or {}),
+        ("Training metrics", field(summary, "metrics") or {}),
+    ):
+        if mapping:
+            body += f'<h4 style="margin:4px 0">{_e(title)}</h4>' + _dl(sorted(mapping.items()))
+    return section("AI Factsheets model asset", body, "factsheet")
+
+
+def training_table(metrics: Mapping[str, Any]) -> str:
+    """What training reported (loss, accuracy...), as recorded with the job."""
+    rows = [
+        f"<tr><td {CELL}>{_e(k)}</td><td {NUM}>"
+        f"{_e(_fmt(v) if isinstance(v, float) else v)}</td></tr>"
+        for k, v in sorted(metrics.items())
+    ]
+    table = _table(["Metric", "Value"], rows, "training-table")
+    return section("Training metrics", table, "training")
+
+
+def verdict_banner(passed: bool, lines: Sequence[str], title: str = "Release gate") -> str:
+    """The gate's decision in one coloured, worded banner, with the reasons under it."""
+    colour, background = (GREEN, GREEN_BG) if passed else (RED, RED_BG)
+    word = "PASSED" if passed else "FAILED"
+    reasons = "".join(f"<li>{_e(line)}</li>" for line in lines)
+    return (
+        f'<div class="gate-verdict {"gate-passed" if passed else "gate-failed"}" '
+        f'style="border:2px solid {colour};background:{background};color:{colour};'
+        f'padding:10px 14px;margin:8px 0;border-radius:4px">'
+        f'<div style="font-size:20px;font-weight:bold">{_e(title)}: '
+        f'<span class="gate-word">{word}</span></div>'
+        f'<ul style="margin:6px 0 0 0">{reasons}</ul></div>'
+    )
+
+
+def gate_summary(verdicts: Sequence[Mapping[str, Any]], failed: int, total: int) -> str:
+    """The run's verdicts at the top of the report, where the reader lands (pytest-html folds
+    passed tests' details away)."""
+    parts = []
+    for verdict in verdicts:
+        where = verdict.get("scenario") or verdict.get("test") or ""
+        lines = list(verdict.get("lines", []))
+        if where:
+            lines.append(f"Scenario: {where}")
+        parts.append(verdict_banner(bool(verdict.get("passed")), lines))
+    if not verdicts:
+        parts.append(
+            f'<div class="gate-verdict gate-none" style="border:2px solid {GREY};'
+            f'background:{GREY_BG};color:{GREY};padding:10px 14px;margin:8px 0">'
+            '<div style="font-size:16px;font-weight:bold">Release gate: not evaluated in this run'
+            "</div></div>"
+        )
+    colour = RED if failed else GREEN
+    parts.append(
+        f'<p class="scenario-count" style="color:{colour};font-weight:bold">'
+        f"{total - failed} of {total} scenario(s) passed"
+        + (f"; {failed} failed (details below)" if failed else "") + "</p>"
+    )
+    return '<div class="mlmonitor-summary">' + "".join(parts) + "</div>"
