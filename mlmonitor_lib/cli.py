@@ -1,6 +1,6 @@
 """Command line: ``python -m mlmonitor_lib <group> <command> [options]``.
 
-One :func:`main` with a subparser per group (``data`` today; ``emulators``, ``onboard`` later).
+One :func:`main` with a subparser per group (``data``, ``emulators``; ``onboard`` later).
 To add a group, write ``_add_<group>_commands(subparsers)`` that registers its commands, each
 with ``set_defaults(handler=...)`` pointing at a small function ``(args) -> int``, and append it
 to :data:`COMMAND_GROUPS`. Errors the user can act on (:class:`MlMonitorError`) are printed
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from mlmonitor_lib.errors import MlMonitorError
 
@@ -62,7 +63,59 @@ def _add_data_commands(groups: argparse._SubParsersAction) -> None:
     verify.set_defaults(handler=_data_verify)
 
 
-COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [_add_data_commands]
+# -------------------------------------------------------------------------------- emulators
+
+
+def _emulators_serve(args: argparse.Namespace) -> int:
+    """Run the rehearsal servers until Ctrl-C or SIGTERM; print what to export meanwhile."""
+    import signal
+    import threading
+
+    from mlmonitor_lib.emulators.rehearsal import RehearsalWorld, exports
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        world = RehearsalWorld(workdir=args.workdir, aws_port=args.port_aws,
+                               ibm_port=args.port_ibm, instant_waits=False)
+        with world:
+            settings = world.settings
+            print(f"AWS (moto + local SageMaker data plane): {world.aws_url}")
+            print(f"IBM Cloud Pak for Data (IAM, OpenScale, Factsheets): {world.ibm_url}")
+            print("# point your shell, scripts and notebooks at the emulators:")
+            print("\n".join(exports(settings)))
+            print("# `pytest --mode rehearsal` does not need this server: it starts its own.")
+            print("serving; Ctrl-C or SIGTERM to stop", flush=True)
+            while not stop.wait(0.5):
+                pass
+            print("stopping...", flush=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("emulators stopped", flush=True)
+    return 0
+
+
+def _add_emulators_commands(groups: argparse._SubParsersAction) -> None:
+    emulators = groups.add_parser("emulators", help="the emulated AWS and IBM services")
+    commands = emulators.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    serve = commands.add_parser(
+        "serve", help="serve the rehearsal emulators on 127.0.0.1 and print the settings to "
+        "export (runs until Ctrl-C / SIGTERM)")
+    serve.add_argument("--port-aws", metavar="N", type=int, default=0,
+                       help="port of the AWS endpoint (AWS_ENDPOINT_URL; default: a free one)")
+    serve.add_argument("--port-ibm", metavar="N", type=int, default=0,
+                       help="port of the Cloud Pak for Data URL (CP4D_URL; default: a free one)")
+    serve.add_argument("--workdir", metavar="DIR", type=Path, default=None,
+                       help="keep the emulators' state (jobs, models, OpenScale database) here "
+                       "(default: a temporary directory removed on exit)")
+    serve.set_defaults(handler=_emulators_serve)
+
+
+COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_data_commands, _add_emulators_commands,
+]
 
 
 # ------------------------------------------------------------------------------------- main

@@ -44,7 +44,8 @@ def boto3_session(
     botocore's own chain (``AWS_PROFILE``, instance role, ...); region from the settings.
 
     The retry ``Config`` also becomes the session's default client config, so clients the
-    SageMaker SDK creates from this session retry the same way as ours.
+    SageMaker SDK creates from this session retry the same way as ours. ``aws_endpoint_url``
+    points every client of the session at that URL (:class:`EndpointSession`).
     """
     kwargs: dict[str, Any] = {"region_name": settings.aws_default_region}
     if settings.aws_access_key_id and settings.aws_secret_access_key:
@@ -52,9 +53,32 @@ def boto3_session(
         kwargs["aws_secret_access_key"] = settings.aws_secret_access_key.get_secret_value()
         if settings.aws_session_token:
             kwargs["aws_session_token"] = settings.aws_session_token.get_secret_value()
-    session = boto3.Session(**kwargs)
+    if settings.aws_endpoint_url:
+        session: boto3.Session = EndpointSession(settings.aws_endpoint_url, **kwargs)
+    else:
+        session = boto3.Session(**kwargs)
     session._session.set_default_client_config(client_config(max_attempts, retry_mode))
     return session
+
+
+class EndpointSession(boto3.Session):
+    """A session whose clients default to one endpoint URL (``AWS_ENDPOINT_URL`` in the
+    settings: a local server in rehearsal mode).
+
+    Why a session and not the environment variable: botocore reads ``AWS_ENDPOINT_URL`` only
+    from ``os.environ``, which would redirect every other session of the process too; and
+    clients the SageMaker SDK makes from this session must reach the same server as ours. An
+    ``endpoint_url`` given explicitly to :meth:`client` still wins.
+    """
+
+    def __init__(self, endpoint_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.endpoint_url = endpoint_url
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if len(args) < 6 and kwargs.get("endpoint_url") is None:
+            kwargs["endpoint_url"] = self.endpoint_url
+        return super().client(*args, **kwargs)
 
 
 def make_client(

@@ -50,10 +50,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.command, url, dict(self.headers.items()), body
         )
         self.send_response(status)
+        # A HEAD reply has no body but announces the resource's length (S3 HeadObject): keep
+        # the length the router gave; otherwise the body's length is the truth.
+        length = next((v for k, v in headers.items() if k.lower() == "content-length"), None)
+        if self.command != "HEAD" or length is None:
+            length = str(len(payload))
         for key, value in headers.items():
             if key.lower() != "content-length":
                 self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Content-Length", length)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)

@@ -1,0 +1,204 @@
+"""Rehearsal: the emulated world over real HTTP on 127.0.0.1, reached exactly as live is.
+
+:class:`RehearsalWorld` offers what :class:`~mlmonitor_lib.emulators.world.MockWorld` offers
+(``start``/``stop``, ``settings``, ``session``, ``ibm``, ``settings_for``), but nothing is
+patched in the client's process: the library gets only :class:`~mlmonitor_lib.settings.Settings`
+holding URLs and (fake) credentials, and a ``boto3.Session`` built from them with no hooks.
+What this proves that mock mode cannot: endpoint resolution, request signing, HTTP transport,
+CP4D authentication and the SDKs' URL building all work against a server they have to reach.
+
+* AWS: moto's ``ThreadedMotoServer`` behind a :class:`~.sagemaker_front.SageMakerFront` that
+  runs the local SageMaker data plane server side (training really runs, endpoints really
+  serve); the client reaches the front through ``AWS_ENDPOINT_URL``.
+* IBM: the IAM/OpenScale/Factsheets emulators served as one Cloud Pak for Data cluster
+  (``ENV=prem``, ``CP4D_URL``, user name and password). IBM Cloud (``saas``) cannot be
+  rehearsed: the Factsheets SDK's IBM Cloud login uses hard-coded hosts.
+
+``python -m mlmonitor_lib emulators serve`` runs the same servers standalone (:func:`exports`
+prints what to export), so users can point their own scripts and notebooks at them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import shlex
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlmonitor_lib.emulators.world import (
+    ACCOUNT_ID,
+    CP4D_URL,
+    REGION,
+    ROLE_NAME,
+    IbmFlavour,
+    IbmServices,
+)
+from mlmonitor_lib.settings import Settings
+
+# Fake credentials: moto accepts any key pair; they only have to look like AWS's.
+ACCESS_KEY_ID = "AKIAREHEARSAL0000000"
+SECRET_ACCESS_KEY = "rehearsal-secret-access-key"  # emulator-only
+SAAS_UNAVAILABLE = (
+    "rehearsal mode serves IBM as Cloud Pak for Data only (ENV=prem): the AI Factsheets SDK's "
+    "IBM Cloud login uses hard-coded hosts (iam.cloud.ibm.com, api.dataplatform.cloud.ibm.com) "
+    "that cannot be pointed at 127.0.0.1; IBM Cloud scenarios run in mock and live modes"
+)
+
+
+@dataclass
+class RehearsalWorld:
+    """Start with :meth:`start`, stop with :meth:`stop` (or use as a context manager).
+
+    ``aws_port``/``ibm_port`` 0 pick free ports. ``instant_waits`` makes the OpenScale SDK's
+    5-second polls instant in this process (the servers never need it; the in-process library
+    does, to keep a rehearsal as quick as a mock run).
+    """
+
+    workdir: Path | None = None
+    flavour: IbmFlavour = "prem"
+    aws_port: int = 0
+    ibm_port: int = 0
+    instant_waits: bool = True
+    bucket: str = field(default_factory=lambda: f"sagemaker-{REGION}-{secrets.token_hex(4)}")
+    settings: Settings | None = None
+    session: Any = None  # the client's boto3.Session: no hooks, endpoint from the settings
+    server_session: Any = None  # the front's own session to moto, with the LocalSageMaker hooks
+    local_sagemaker: Any = None
+    ibm: IbmServices | None = None
+    moto_url: str = ""
+    aws_url: str = ""
+    ibm_url: str = ""
+    _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+
+    def start(self) -> RehearsalWorld:
+        try:
+            self._start()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def _start(self) -> None:
+        from mlmonitor_lib.aws import boto3_session, make_client
+        from mlmonitor_lib.emulators.sagemaker_front import Forwarder, SageMakerFront
+        from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker
+        from mlmonitor_lib.emulators.transport import LoopbackServer
+        from mlmonitor_lib.ibm.openscale import instant_sdk_waits
+
+        if self.flavour != "prem":
+            raise LookupError(SAAS_UNAVAILABLE)
+        if self.workdir is None:
+            self.workdir = Path(self._stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="mlmonitor-rehearsal-")))
+        self.workdir = Path(self.workdir)
+        if self.instant_waits:
+            self._stack.enter_context(instant_sdk_waits())
+
+        self.moto_url = self._start_moto()
+        # The front's side: its own session to moto carries the data-plane hooks; no retries
+        # there (the client's retries are the ones a rehearsal exercises).
+        self.server_session = boto3_session(
+            Settings.load(**self._aws_settings(self.moto_url)), max_attempts=1)
+        self.local_sagemaker = LocalSageMaker(self.server_session,
+                                              self.workdir / "sagemaker").install()
+        self._stack.callback(self.local_sagemaker.uninstall)
+        forwarder = Forwarder(self.moto_url)
+        self._stack.callback(forwarder.close)
+        front = LoopbackServer(SageMakerFront(self.server_session, forwarder),
+                               port=self.aws_port).start()
+        self._stack.callback(front.stop)
+        self.aws_url = front.url
+        make_client(self.server_session, "iam").create_role(
+            RoleName=ROLE_NAME, AssumeRolePolicyDocument="{}", Path="/")
+
+        self.ibm = IbmServices.create(self.workdir)
+        (router,) = self.ibm.routers("prem").values()
+        cluster = LoopbackServer(router, port=self.ibm_port).start()
+        self._stack.callback(cluster.stop)
+        self.ibm_url = cluster.url
+
+        self.settings = self.settings_for(self.flavour)
+        self.session = boto3_session(self.settings)  # what live builds: nothing installed
+
+    def _start_moto(self) -> str:
+        from moto.server import ThreadedMotoServer
+
+        # moto's werkzeug server logs every request line to stderr: keep only its warnings.
+        werkzeug = logging.getLogger("werkzeug")
+        self._stack.callback(werkzeug.setLevel, werkzeug.level)
+        werkzeug.setLevel(logging.WARNING)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        self._stack.callback(_stop_moto, server)
+        host, port = server.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def _aws_settings(self, endpoint_url: str) -> dict[str, Any]:
+        return {
+            "aws_access_key_id": ACCESS_KEY_ID, "aws_secret_access_key": SECRET_ACCESS_KEY,
+            "aws_session_token": None, "aws_default_region": REGION,
+            "aws_endpoint_url": endpoint_url, "bucket_name": self.bucket,
+            "aws_role": f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}",
+        }
+
+    def settings_for(self, flavour: IbmFlavour) -> Settings:
+        """Settings reaching this world as live would: URLs and credentials, nothing else.
+
+        Raises :class:`LookupError` for ``saas`` (the fixtures turn it into a skip).
+        """
+        if flavour != "prem":
+            raise LookupError(SAAS_UNAVAILABLE)
+        if self.ibm is None or self.workdir is None:
+            raise RuntimeError("start() the world first")
+        return Settings.load(
+            **self._aws_settings(self.aws_url),
+            wos_url=None, factsheets_url=None, auth_endpoint=None, api_key=None,
+            wos_instance_id=None, state_dir=self.workdir / "state",
+            **self.ibm.settings("prem", {CP4D_URL: self.ibm_url}),
+        )
+
+    def stop(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> RehearsalWorld:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _stop_moto(server: Any) -> None:
+    """``ThreadedMotoServer.stop`` shuts the server down but leaves its socket open."""
+    server.stop()
+    inner = getattr(server, "_server", None)
+    if inner is not None:
+        inner.server_close()
+
+
+def exports(settings: Settings) -> list[str]:
+    """``export NAME=value`` lines that point a shell (and anything it starts) at the world.
+
+    The only place the emulator's password is printed: the user needs it to log in.
+    """
+    def secret(value: Any) -> str:
+        return value.get_secret_value() if value is not None else ""
+
+    values = {
+        "AWS_ENDPOINT_URL": settings.aws_endpoint_url or "",
+        "AWS_ACCESS_KEY_ID": secret(settings.aws_access_key_id),
+        "AWS_SECRET_ACCESS_KEY": secret(settings.aws_secret_access_key),
+        "AWS_DEFAULT_REGION": settings.aws_default_region,
+        "AWS_ROLE": settings.aws_role or "",
+        "BUCKET_NAME": settings.bucket_name or "",
+        "ENV": settings.env,
+        "CP4D_URL": settings.cp4d_url or "",
+        "CP4D_USERNAME": settings.cp4d_username or "",
+        "CP4D_PASSWORD": secret(settings.cp4d_password),
+        "CATALOG_ID": settings.catalog_id or "",
+        "MODEL_ENTRY_ID": settings.model_entry_id or "",
+    }
+    return [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
