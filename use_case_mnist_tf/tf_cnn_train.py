@@ -358,7 +358,8 @@ class TrainResult:
     cpu_at_epoch_end: list[float] = field(default_factory=list)
 
 
-def _timing_callback(result: TrainResult, started: float, cpu_started: float) -> Any:
+def _timing_callback(result: TrainResult, started: float, cpu_started: float,
+                     verbose: int) -> Any:
     import keras
 
     class EpochTimer(keras.callbacks.Callback):
@@ -384,8 +385,10 @@ def _timing_callback(result: TrainResult, started: float, cpu_started: float) ->
             result.history.append(entry)
             result.elapsed_at_epoch_end.append(now - started)
             result.cpu_at_epoch_end.append(cpu_now - cpu_started)
+            # verbose=1's progress bar leaves its line open: start ours on a fresh line
             print(
-                f"epoch={entry['epoch']}; train_loss={entry['loss']:.6f}; "
+                ("\n" if verbose == 1 else "")
+                + f"epoch={entry['epoch']}; train_loss={entry['loss']:.6f}; "
                 f"train_accuracy={entry['accuracy']:.6f}; epoch_seconds={entry['seconds']:.3f};",
                 flush=True,
             )
@@ -409,7 +412,7 @@ def train(model: keras.Model, x: np.ndarray, y: np.ndarray, *, epochs: int, batc
         epochs=epochs,
         shuffle=True,
         verbose=verbose,
-        callbacks=[_timing_callback(result, started, cpu_started)],
+        callbacks=[_timing_callback(result, started, cpu_started, verbose)],
     )
     result.train_seconds = time.perf_counter() - started
     return result
