@@ -44,7 +44,8 @@ def _when(value: Any) -> str:
 def section(title: str, body: str, css_class: str) -> str:
     """A titled block; one per kind of evidence, so a reader can scan the headings."""
     return (
-        f'<section class="mlmonitor-evidence {_e(css_class)}" style="margin:8px 0 14px 0">'
+        f'<section class="mlmonitor-evidence {_e(css_class)}" '
+        'style="margin:8px 0 14px 0;color:#222">'
         f'<h3 style="margin:6px 0;font-size:15px">{_e(title)}</h3>{body}</section>'
     )
 
