@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     cos_resource_crn: str | None = None
     cos_endpoint: str | None = None
 
+    # retries of the IBM SDKs on 429/5xx and dropped connections (ibm-cloud-sdk-core's
+    # enable_retries; the same policy for Factsheets): retries after the first attempt, and the
+    # longest backoff in seconds (a Retry-After header is honoured on 429/503)
+    ibm_max_retries: int = 3
+    ibm_retry_interval: float = 10.0
+
     # where runs keep their state files
     state_dir: Path = Path(".mlmonitor")
 

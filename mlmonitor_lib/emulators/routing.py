@@ -10,10 +10,14 @@ from __future__ import annotations
 import functools
 import json
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from mlmonitor_lib.emulators.faults import Fault, FaultPlan
 
 JSON = "application/json"
 
@@ -125,6 +129,32 @@ class Route:
             return None, f"method {method.upper()} is not {self.method}"
         return found.groupdict(), ""
 
+    @property
+    def operation(self) -> str:
+        """The handler's operation name (``subscriptions_add``), looked up through the auth
+        guards that wrap it; ``""`` when it has none (a lambda)."""
+        return _operation_name(self.handler)
+
+
+_WRAPPER_NAMES = frozenset({"guarded", "checked", "<lambda>", "handler", "wrapper"})
+
+
+def _operation_name(fn: Any, depth: int = 0) -> str:
+    name = getattr(fn, "__name__", "")
+    if name and name not in _WRAPPER_NAMES:
+        return name
+    if depth > 3:
+        return ""
+    inner = [getattr(fn, "__wrapped__", None)] + [
+        cell.cell_contents for cell in (getattr(fn, "__closure__", None) or ())
+        if callable(getattr(cell, "cell_contents", None))
+    ]
+    for candidate in inner:
+        found = _operation_name(candidate, depth + 1) if candidate is not None else ""
+        if found:
+            return found
+    return ""
+
 
 class Router:
     """Dispatches requests to handlers; the only thing a transport talks to."""
@@ -133,6 +163,17 @@ class Router:
         self.name = name
         self.routes = list(routes)
         self.before_request: list[Callable[[Request], Response | None]] = []
+        # fault injection (emulators.faults): each route answers to its service's plan
+        self.fault_plans: list[FaultPlan] = []
+        self.route_faults: dict[Route, FaultPlan] = {}
+
+    def with_faults(self, plan: FaultPlan) -> Router:
+        """Let ``plan`` fail this router's requests; its routes keep the plan when combined
+        into another router (a CP4D cluster), so each service fails only its own routes."""
+        self.fault_plans.append(plan)
+        for route in self.routes:
+            self.route_faults.setdefault(route, plan)
+        return self
 
     @classmethod
     def combine(cls, name: str, *routers: Router) -> Router:
@@ -141,14 +182,22 @@ class Router:
         combined = cls(name, [route for router in routers for route in router.routes])
         for router in routers:
             combined.before_request.extend(router.before_request)
+            combined.fault_plans.extend(router.fault_plans)
+            combined.route_faults.update(router.route_faults)
         return combined
 
     def handle(
         self, method: str, url: str, headers: dict[str, str], body: bytes | str | None
     ) -> tuple[int, dict[str, str], bytes]:
-        """Route one request; never raises, always answers like the service would."""
+        """Route one request; always answers like the service would. Only a planned ``drop``
+        fault raises (:class:`~mlmonitor_lib.emulators.faults.ConnectionDropped`): the
+        transport then closes the connection without a reply."""
         raw = body.encode() if isinstance(body, str) else (body or b"")
         request = Request(method.upper(), url, dict(headers or {}), raw)
+        if self.fault_plans:
+            early = self._inject(request)
+            if early is not None:
+                return early.as_tuple()
         for hook in self.before_request:
             early = hook(request)
             if early is not None:
@@ -169,3 +218,28 @@ class Router:
             f"{self.name} emulator has no route for {request.method} {request.path}:\n{listing}"
         )
         return HttpError(404, "not_found", message).to_response().as_tuple()
+
+    def _inject(self, request: Request) -> Response | None:
+        """Apply the planned fault for this request, if any: an error reply, a delay (then
+        the request proceeds), or a dropped connection."""
+        from mlmonitor_lib.emulators.faults import ConnectionDropped
+
+        route = next((r for r in self.routes if r.match(request.method, request.path)[0]
+                      is not None), None)
+        plans = [self.route_faults[route]] if route in self.route_faults else self.fault_plans
+        operation = route.operation if route is not None else ""
+        fault: Fault | None = None
+        for plan in plans:
+            fault = plan.take(request.method, request.path, operation)
+            if fault is not None:
+                break
+        if fault is None:
+            return None
+        if fault.kind == "drop":
+            raise ConnectionDropped(f"{self.name}: injected drop of {request.method} "
+                                    f"{request.path}")
+        if fault.kind == "latency":
+            time.sleep(fault.seconds)
+            return None
+        status, code, message, headers = fault.error()
+        return HttpError(status, code, message, headers).to_response()

@@ -30,7 +30,16 @@ def mount(rsps: responses.RequestsMock, base_url: str, router: Router) -> None:
     pattern = re.compile(rf"^{host}(/.*)?(\?.*)?$")
 
     def callback(request) -> tuple[int, dict[str, str], bytes]:
-        return router.handle(request.method, request.url, dict(request.headers), request.body)
+        from mlmonitor_lib.emulators.faults import ConnectionDropped
+
+        try:
+            return router.handle(request.method, request.url, dict(request.headers),
+                                 request.body)
+        except ConnectionDropped as dropped:  # what requests raises when a peer hangs up
+            import requests
+
+            raise requests.ConnectionError(f"Connection aborted: {dropped}",
+                                           request=request) from None
 
     for method in METHODS:
         rsps.add_callback(method, pattern, callback=callback)
@@ -46,9 +55,15 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         host = self.headers.get("Host", f"127.0.0.1:{self.server.server_address[1]}")
         url = f"http://{host}{self.path}"
-        status, headers, payload = self.router.handle(
-            self.command, url, dict(self.headers.items()), body
-        )
+        from mlmonitor_lib.emulators.faults import ConnectionDropped
+
+        try:
+            status, headers, payload = self.router.handle(
+                self.command, url, dict(self.headers.items()), body
+            )
+        except ConnectionDropped:  # hang up without a reply, as a crashed gateway does
+            self.close_connection = True
+            return
         self.send_response(status)
         # A HEAD reply has no body but announces the resource's length (S3 HeadObject): keep
         # the length the router gave; otherwise the body's length is the truth.

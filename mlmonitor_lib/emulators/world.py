@@ -25,6 +25,7 @@ ROLE_NAME = "AmazonSageMaker-ExecutionRole-mock"
 IBM_ACCOUNT = "mock-ibm-account"
 CP4D_URL = "https://cp4d.mock.example"
 CP4D_USER = "admin"
+USE_CASE_NAME = "MNIST handwritten digits"
 IbmFlavour = Literal["saas", "prem"]
 
 
@@ -39,6 +40,7 @@ class IbmServices:
     password: str
     catalog_id: str
     model_entry_id: str
+    fault_plans: dict[str, Any] = field(default_factory=dict)  # service -> FaultPlan
 
     @classmethod
     def create(cls, workdir: Path) -> IbmServices:
@@ -50,26 +52,45 @@ class IbmServices:
         iam = IamBackend(api_keys={api_key: IBM_ACCOUNT}, users={CP4D_USER: password})
         factsheets = FactsheetsBackend()
         catalog_id, model_entry_id = str(uuid.uuid4()), str(uuid.uuid4())
-        factsheets.add_model_use_case(catalog_id, model_entry_id, name="MNIST handwritten digits")
+        factsheets.add_model_use_case(catalog_id, model_entry_id, name=USE_CASE_NAME)
         return cls(iam, OpenScaleBackend(str(workdir / "openscale.sqlite")), factsheets,
                    api_key, password, catalog_id, model_entry_id)
 
     def routers(self, flavour: IbmFlavour) -> dict[str, Any]:
         """Base URL -> router, for IBM Cloud's fixed hosts or one CP4D cluster URL."""
         from mlmonitor_lib.emulators import iam
-        from mlmonitor_lib.emulators.factsheets import cp4d_router, saas_routers
+        from mlmonitor_lib.emulators.factsheets import make_router as factsheets_router
+        from mlmonitor_lib.emulators.factsheets import saas_routers
         from mlmonitor_lib.emulators.openscale import make_router as openscale_router
         from mlmonitor_lib.emulators.routing import Router
         from mlmonitor_lib.settings import SAAS_WOS_URL
 
-        wos = openscale_router(self.openscale, self.iam)
-        if flavour == "prem":
-            return {CP4D_URL: Router.combine("cp4d", cp4d_router(self.factsheets, self.iam), wos)}
+        wos = openscale_router(self.openscale, self.iam).with_faults(self.faults("openscale"))
+        if flavour == "prem":  # cp4d_router's composition, each part with its own fault plan
+            cluster = [iam.make_router(self.iam).with_faults(self.faults("iam")),
+                       factsheets_router(self.factsheets, self.iam).with_faults(
+                           self.faults("factsheets")), wos]
+            return {CP4D_URL: Router.combine("cp4d", *cluster)}
+        factsheets = {url: router.with_faults(self.faults("factsheets"))
+                      for url, router in saas_routers(self.factsheets, self.iam).items()}
         return {
-            SAAS_IAM_URL: iam.make_router(self.iam),
+            SAAS_IAM_URL: iam.make_router(self.iam).with_faults(self.faults("iam")),
             SAAS_WOS_URL: wos,
-            **saas_routers(self.factsheets, self.iam),
+            **factsheets,
         }
+
+    def faults(self, service: str) -> Any:
+        """The fault plan of ``openscale``, ``factsheets`` or ``iam`` (see
+        :mod:`mlmonitor_lib.emulators.faults`), shared by every router and transport."""
+        from mlmonitor_lib.emulators.faults import FaultPlan
+
+        if service not in ("openscale", "factsheets", "iam"):
+            raise KeyError(f"no IBM emulator named {service!r}: openscale, factsheets or iam")
+        return self.fault_plans.setdefault(service, FaultPlan(service))
+
+    def faults_injected(self) -> dict[str, int]:
+        """How many faults each service injected so far."""
+        return {name: plan.total_injected for name, plan in self.fault_plans.items()}
 
     def settings(self, flavour: IbmFlavour, urls: dict[str, str] | None = None) -> dict[str, Any]:
         """Settings fields that reach these emulators (``urls`` remaps for loopback serving)."""
@@ -83,8 +104,14 @@ class IbmServices:
                 "wos_instance_id": DEFAULT_INSTANCE_ID}
 
     def reset(self) -> None:
+        """Back to the state :meth:`create` made: empty services with the settings' model use
+        case pre-seeded again (its ids are in the settings), no planned fault, no counts."""
         for backend in (self.openscale, self.factsheets):
             backend.reset()
+        self.factsheets.add_model_use_case(self.catalog_id, self.model_entry_id,
+                                           name=USE_CASE_NAME)
+        for plan in self.fault_plans.values():
+            plan.reset()
 
     # inspection: what the services hold, read from their state, for independent checks
     def factsheets_assets_for(self, model_entry_id: str | None) -> list[str]:

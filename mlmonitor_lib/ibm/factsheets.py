@@ -332,8 +332,16 @@ class FactsheetsAdapter:
             return sdk.AIGovFactsClient(**self._credentials(sdk), **tracing,
                                         enable_autolog=False, external_model=True, region=REGION)
 
-    def _session(self) -> contextlib.AbstractContextManager[_Session]:
-        return _contained(self.settings.secret_values(), self.scratch_parent)
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[_Session]:
+        """A contained SDK session whose HTTP calls retry 429/5xx like OpenScale's (the SDK
+        has no retry of its own: :mod:`mlmonitor_lib.ibm.retries`)."""
+        from mlmonitor_lib.ibm.retries import retrying_requests
+
+        with _contained(self.settings.secret_values(), self.scratch_parent) as session, \
+                retrying_requests(self.settings.ibm_max_retries,
+                                  self.settings.ibm_retry_interval):
+            yield session
 
     def _ids(self, catalog_id: str | None, model_entry_id: str | None) -> tuple[str, str]:
         catalog = catalog_id or self.settings.catalog_id

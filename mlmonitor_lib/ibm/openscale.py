@@ -92,6 +92,14 @@ def sdk_call(operation: str, fix: str) -> Iterator[None]:
         ) from None
     except ClientError as exc:
         raise ServiceError(f"Watson OpenScale: {operation} was refused: {exc}. {fix}") from None
+    except requests.exceptions.RetryError as exc:  # retries exhausted on 429/5xx replies
+        from mlmonitor_lib.ibm.retries import exhausted_status
+
+        status = exhausted_status(exc)
+        raise ServiceError(
+            f"Watson OpenScale: {operation} failed with HTTP {status or 'error'} on every "
+            f"retry. The service is unavailable or throttling: retry later. {fix}"
+        ) from None
     except requests.RequestException as exc:
         raise ServiceError(
             f"Watson OpenScale: {operation} could not reach the service "
@@ -129,8 +137,11 @@ def _authenticator(settings: Settings) -> Any:
     return IAMAuthenticator(_secret(settings.api_key), url=settings.effective_iam_url)
 
 
-def build_client(settings: Settings, retries: int = 3, retry_interval: float = 10.0) -> Any:
-    """An ``ibm_watson_openscale.APIClient`` for IBM Cloud or CP4D, with SDK retries on.
+def build_client(
+    settings: Settings, retries: int | None = None, retry_interval: float | None = None
+) -> Any:
+    """An ``ibm_watson_openscale.APIClient`` for IBM Cloud or CP4D, with SDK retries on
+    (``retries`` and ``retry_interval`` default to ``IBM_MAX_RETRIES`` / ``IBM_RETRY_INTERVAL``).
 
     On IBM Cloud the instance id is always passed: with a custom ``service_url`` the SDK would
     otherwise skip the instance look-up and fail its entitlement check with "instance None".
@@ -159,7 +170,10 @@ def build_client(settings: Settings, retries: int = 3, retry_interval: float = 1
                 f"Watson OpenScale: login failed: {exc}. Check CP4D_USERNAME "
                 "and CP4D_PASSWORD / API_KEY."
             ) from None
-    client.enable_retries(max_retries=retries, retry_interval=retry_interval)
+    client.enable_retries(
+        max_retries=settings.ibm_max_retries if retries is None else retries,
+        retry_interval=settings.ibm_retry_interval if retry_interval is None else retry_interval,
+    )
     return client
 
 

@@ -1,0 +1,51 @@
+"""Faults over a real socket: the loopback server hangs up on a ``drop`` and answers 429/503,
+and urllib3 (under ibm-cloud-sdk-core's ``enable_retries``) really sleeps and reconnects.
+
+A module of its own: the in-process tests' MockWorld refuses every host it does not emulate,
+127.0.0.1 included, while it is alive."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlmonitor_lib.emulators.transport import LoopbackServer
+from mlmonitor_lib.emulators.world import CP4D_URL, IbmServices
+from mlmonitor_lib.ibm.openscale import OpenScaleMonitor, instant_sdk_waits
+from mlmonitor_lib.settings import Settings
+from mlmonitor_lib.state import LifecycleState, StateStore
+
+ENDPOINT = "sm-mnist-faults-endpoint"
+SCORING_URL = f"https://runtime.sagemaker.ca-central-1.amazonaws.com/endpoints/{ENDPOINT}/x"
+SUBSCRIPTIONS = "/v2/subscriptions"
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> StateStore:
+    return StateStore.create(tmp_path / "state.json", LifecycleState(run_id="t", source_dir="."))
+
+
+@pytest.fixture
+def loopback(tmp_path: Path) -> Iterator[tuple[IbmServices, Settings]]:
+    services = IbmServices.create(tmp_path)
+    (router,) = services.routers("prem").values()
+    with LoopbackServer(router) as server, instant_sdk_waits():
+        yield services, Settings(
+            _env_file=None, aws_access_key_id="AKIATEST", aws_secret_access_key="not-a-secret",
+            ibm_retry_interval=0.05, **services.settings("prem", {CP4D_URL: server.url}))
+
+
+def test_over_http_drops_and_503s_are_retried_and_survived(
+    loopback: tuple[IbmServices, Settings], ledger: StateStore
+) -> None:
+    services, settings = loopback
+    services.faults("openscale").drop("GET", "/v2/data_marts")
+    services.faults("openscale").fail_next("POST", SUBSCRIPTIONS, status=503, times=1)
+    services.faults("openscale").throttle("POST", SUBSCRIPTIONS, retry_after=0)
+    monitor = OpenScaleMonitor(settings, ledger)
+    monitor.subscribe(ENDPOINT, SCORING_URL)
+    assert len(services.openscale.resources["subscriptions"]) == 1
+    assert services.faults("openscale").injected == {"drop": 1, "503": 1, "429": 1}
+    monitor.cleanup()
