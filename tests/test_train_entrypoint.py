@@ -95,6 +95,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
                                               .read_text()))
 
 
+@pytest.mark.slow
 def test_model_dir_layout(trained: SimpleNamespace) -> None:
     model_dir = trained.model_dir
     assert (model_dir / "1" / "saved_model.pb").is_file()
@@ -105,6 +106,7 @@ def test_model_dir_layout(trained: SimpleNamespace) -> None:
     assert not (trained.root / "output" / "failure").exists()
 
 
+@pytest.mark.slow
 def test_metrics_json(trained: SimpleNamespace) -> None:
     metrics = trained.metrics
     assert metrics["epochs"] == 1
@@ -125,6 +127,7 @@ def test_metrics_json(trained: SimpleNamespace) -> None:
     assert (metrics["catalog_id"], metrics["model_entry_id"]) == ("cat-1", "entry-1")
 
 
+@pytest.mark.slow
 def test_metric_lines_match_the_metric_definitions(trained: SimpleNamespace) -> None:
     train_module = _load("tf_cnn_train_under_test", TRAIN_SCRIPT)
     signature = json.loads((USE_CASE_DIR / "model_signature.json").read_text())
@@ -142,6 +145,7 @@ def test_metric_lines_match_the_metric_definitions(trained: SimpleNamespace) -> 
     assert "1,199,882" in trained.stdout  # the model summary
 
 
+@pytest.mark.slow
 def test_saved_model_serves_through_the_handlers(trained: SimpleNamespace) -> None:
     """input_handler -> serving_default -> output_handler, as the TF Serving container chains."""
     import tensorflow as tf
