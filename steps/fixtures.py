@@ -62,7 +62,7 @@ def ibm_services(world):
 
 
 @pytest.fixture
-def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour):
+def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence):
     """Factory of use cases bound to this run's world; each is cleaned up after its scenario
     (unless ``--keep``), whatever the scenario's outcome."""
     from mlmonitor_lib.usecase import ModelUseCase
@@ -82,9 +82,10 @@ def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour):
         return use_case
 
     yield make
-    if not keep_resources:
-        for use_case in made:
+    for use_case in made:
+        if not keep_resources:
             use_case.cleanup()
+        evidence.resources(use_case.state.resources)
 
 
 @pytest.fixture(scope="session")

@@ -28,8 +28,9 @@ def _(use_case: ModelUseCase, governance: dict) -> None:
 
 
 @then("the asset is linked to the model entry")
-def _(use_case: ModelUseCase) -> None:
+def _(use_case: ModelUseCase, evidence) -> None:
     summary = use_case.factsheet()
+    evidence.factsheet(summary)
     assert summary.linked
     assert summary.model_entry_id == use_case.state.model_entry_id
 

@@ -64,11 +64,13 @@ def _(use_case: ModelUseCase, count: int) -> dict:
 
 
 @when("the model is evaluated", target_fixture="evaluation")
-def _(use_case: ModelUseCase):
+def _(use_case: ModelUseCase, evidence):
     try:
-        return use_case.evaluate()
+        result = use_case.evaluate()
     except EvaluationError as refused:
         return refused
+    evidence.metrics(result)
+    return result
 
 
 @then("the evaluated accuracy equals the accuracy of the logged predictions against the labels")
@@ -89,9 +91,10 @@ def _(evaluation) -> None:
 
 
 @then("the release gate refuses the release naming accuracy, its value and its threshold")
-def _(use_case: ModelUseCase, evaluation) -> None:
+def _(use_case: ModelUseCase, evaluation, evidence) -> None:
     with pytest.raises(ReleaseRefused) as refused:
         use_case.release_gate()
+    evidence.verdict(False, str(refused.value).splitlines()[1:])
     measured = evaluation.metrics["accuracy"]
     assert f"accuracy: {measured:.4f} < lower_limit 0.8000" in str(refused.value)
 
@@ -116,5 +119,6 @@ def _(use_case: ModelUseCase, ibm_services, subscription: dict) -> None:
 
 
 @then("the release gate approves the release")
-def _(use_case: ModelUseCase, evaluation) -> None:
+def _(use_case: ModelUseCase, evaluation, evidence) -> None:
     assert use_case.release_gate().passed
+    evidence.verdict(True, ["every quality threshold met"])

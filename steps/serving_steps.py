@@ -34,8 +34,11 @@ def _(use_case: ModelUseCase) -> None:
 
 
 @when(parsers.parse("{count:d} test images are scored"), target_fixture="scored")
-def _(use_case: ModelUseCase, count: int) -> dict:
-    return use_case.score_model(num_samples=count)
+def _(use_case: ModelUseCase, count: int, evidence) -> dict:
+    scored = use_case.score_model(num_samples=count)
+    images, labels = use_case.test_set()
+    evidence.samples(images[:count], labels[:count], [cls for cls, _ in scored["values"]])
+    return scored
 
 
 @then(parsers.parse("{count:d} predictions come back with probabilities summing to 1"))

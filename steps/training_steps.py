@@ -9,8 +9,10 @@ from mlmonitor_lib.usecase import ModelUseCase
 
 @when("the model is trained as a SageMaker job", target_fixture="training")
 @when("the model is trained again", target_fixture="training")
-def _(use_case: ModelUseCase) -> dict:
-    return use_case.train()
+def _(use_case: ModelUseCase, evidence) -> dict:
+    training = use_case.train()
+    evidence.training(training["metrics"])
+    return training
 
 
 @then("the training job has completed")

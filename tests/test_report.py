@@ -202,12 +202,11 @@ def check_report_images_are_valid_pngs(page: str, cucumber: Path) -> None:
     assert len(inline) == 17  # the confusion matrix + 16 samples
     sizes = [assert_png(raw) for raw in inline]
     assert sizes.count((28, 28)) == 16
+    (width, height), = [size for size in sizes if size != (28, 28)]
+    assert width > 200 and height > 200
     viewer = [e for runs in data["tests"].values() for r in runs for e in r["extras"]
               if e["format_type"] == "image"]
-    assert [e["name"] for e in viewer] == ["Confusion matrix"]
-    assert viewer[0]["content"].startswith("data:image/png;base64,")
-    width, height = assert_png(png_data_uris(viewer[0]["content"])[0])
-    assert width > 200 and height > 200
+    assert viewer == []  # pytest-html's viewer would replace the first sample image
 
 
 def check_report_lists_each_scenario_s_steps(page: str, cucumber: Path) -> None:
