@@ -76,10 +76,16 @@ def _emulators_serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
+    world = RehearsalWorld(workdir=args.workdir, aws_port=args.port_aws,
+                           ibm_port=args.port_ibm, instant_waits=False)
     try:
-        world = RehearsalWorld(workdir=args.workdir, aws_port=args.port_aws,
-                               ibm_port=args.port_ibm, instant_waits=False)
-        with world:
+        try:
+            world.start()
+        except OSError as exc:  # a port taken, most likely
+            raise MlMonitorError(
+                f"cannot start the emulators ({exc}): choose other ports with --port-aws / "
+                "--port-ibm, or 0 for free ones") from None
+        try:
             settings = world.settings
             print(f"AWS (moto + local SageMaker data plane): {world.aws_url}")
             print(f"IBM Cloud Pak for Data (IAM, OpenScale, Factsheets): {world.ibm_url}")
@@ -90,6 +96,8 @@ def _emulators_serve(args: argparse.Namespace) -> int:
             while not stop.wait(0.5):
                 pass
             print("stopping...", flush=True)
+        finally:
+            world.stop()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
