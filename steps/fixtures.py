@@ -34,7 +34,10 @@ def world(mode: str, tmp_path_factory: pytest.TempPathFactory):
         with MockWorld(workdir=tmp_path_factory.mktemp("world")) as started:
             yield started
     elif mode == "rehearsal":
-        pytest.skip("rehearsal mode arrives with the onboarding story (issue 5)")
+        from mlmonitor_lib.emulators.rehearsal import RehearsalWorld
+
+        with RehearsalWorld(workdir=tmp_path_factory.mktemp("world")) as started:
+            yield started
     else:
         from mlmonitor_lib.emulators.world import LiveWorld
         from mlmonitor_lib.settings import Settings
@@ -48,9 +51,10 @@ def budget(mode: str) -> dict:
 
 
 @pytest.fixture
-def ibm_flavour() -> str:
-    """How IBM is reached: ``saas`` (IBM Cloud) unless a scenario names Cloud Pak for Data."""
-    return "saas"
+def ibm_flavour(world) -> str:
+    """How IBM is reached: the world's own platform (IBM Cloud in mock mode, CP4D in
+    rehearsal, the account's in live) unless a scenario names one."""
+    return world.settings.env
 
 
 @pytest.fixture
