@@ -145,7 +145,14 @@ def wait_for_endpoint(
     started = time.monotonic()
     last = None
     while True:
-        desc = sm.describe_endpoint(EndpointName=endpoint_name)
+        try:
+            desc = sm.describe_endpoint(EndpointName=endpoint_name)
+        except ClientError as exc:  # botocore's retries are spent: name operation and fix
+            raise ServiceError(
+                f"SageMaker: DescribeEndpoint for {endpoint_name!r} failed while waiting for "
+                f"InService ({_code(exc)}); the endpoint is in the state file: retry deploy() "
+                "or run cleanup()"
+            ) from exc
         status = desc["EndpointStatus"]
         elapsed = time.monotonic() - started
         if status != last and out is not None:

@@ -95,9 +95,13 @@ class OpenScaleBackend:
         return [d for d in docs if all(str(get_path(d, k)) in v for k, v in wanted.items())]
 
     def delete(self, kind: str, rid: str) -> dict[str, Any]:
+        """Delete a document and the secrets it refers to: a posted credential must not
+        outlive the provider or subscription it was given for."""
         doc = self.get(kind, rid)
         with self._lock:
             self.resources[kind].pop(rid, None)
+            for secret_id in _secret_ids(doc):
+                self.credentials.pop(secret_id, None)
         return doc
 
     def _secret(self, value: dict[str, Any] | None) -> dict[str, str] | None:
@@ -356,3 +360,13 @@ class OpenScaleBackend:
             if found["metadata"]["id"] == measurement_id:
                 return found
         raise ResourceNotFound("measurement", measurement_id)
+
+
+def _secret_ids(value: Any) -> list[str]:
+    """Every ``secret_id`` anywhere in a document."""
+    if isinstance(value, dict):
+        found = [str(value["secret_id"])] if value.get("secret_id") else []
+        return found + [s for v in value.values() for s in _secret_ids(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _secret_ids(v)]
+    return []

@@ -1,0 +1,79 @@
+"""Make a mock run crash right after a chosen resource is created, to prove that a use case
+resumed from the state file alone can clean up (tests and ``bench/resilience.py``).
+
+Why through the ledger: every resource is recorded the moment it exists, so wrapping the
+ledger's ``record`` is the one seam that sees each creation point of every service. When the
+chosen one is recorded, every service starts failing every call (SageMaker through
+``LocalSageMaker``'s faults, IBM through the emulators' fault plans): the lifecycle's next call,
+whatever it is, fails, as if the process had died there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+IBM_SERVICES = ("openscale", "factsheets", "iam")
+CreationPoint = tuple[str, str, str | None]  # (service, kind, monitor) as the ledger records
+# in the order an onboarding creates them
+CREATION_POINTS: list[CreationPoint] = [
+    ("serving", "model", None),
+    ("serving", "endpoint-config", None),
+    ("serving", "endpoint", None),
+    ("factsheets", "notebook_experiment", None),
+    ("factsheets", "model_asset", None),
+    ("factsheets", "model_link", None),
+    ("wos", "data_mart", None),
+    ("wos", "service_provider", None),
+    ("wos", "subscription", None),
+    ("wos", "monitor_instance", "quality"),
+]
+
+
+def point_id(point: CreationPoint) -> str:
+    service, kind, monitor = point
+    return f"{service}-{kind}" + (f"-{monitor}" if monitor else "")
+
+
+def fail_everything(world: Any) -> None:
+    """From now on every SageMaker call fails at once (a non-retryable code) and every IBM
+    request gets a 500 (retried by the SDKs, then given up)."""
+    world.local_sagemaker.faults.inject("*", "InjectedCrash", times=-1, status=400,
+                                        message="injected crash")
+    for service in IBM_SERVICES:
+        world.ibm.faults(service).fail_next("*", "*", status=500, times=-1)
+
+
+def lift_faults(world: Any) -> None:
+    """Clear every planned fault (SageMaker and IBM); counts of injected ones stay."""
+    world.local_sagemaker.faults.clear()
+    for service in IBM_SERVICES:
+        world.ibm.faults(service).clear()
+
+
+def crash_after(use_case: Any, point: CreationPoint, crash: Callable[[], None]) -> list[str]:
+    """Wrap the use case's ledger so ``crash`` runs right after ``point`` is first recorded;
+    returns a list that holds the recorded id once that happened."""
+    service, kind, monitor = point
+    original, fired = use_case.store.record, []
+
+    def record(svc: Any, knd: str, resource_id: str, **attrs: Any) -> None:
+        original(svc, knd, resource_id, **attrs)
+        if (svc, knd) == (service, kind) and monitor in (None, attrs.get("monitor")) \
+                and not fired:
+            fired.append(resource_id)
+            crash()
+
+    use_case.store.record = record
+    return fired
+
+
+def run_lifecycle(use_case: Any, samples: int = 20) -> None:
+    """Every step of an onboarding after training, in the seed's order."""
+    use_case.deploy()
+    use_case.govern()
+    use_case.monitor()
+    use_case.log_payload(num_samples=samples)
+    use_case.configure_quality_monitor()
+    use_case.log_feedback(num_samples=samples)
+    use_case.evaluate()
