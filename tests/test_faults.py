@@ -178,3 +178,19 @@ def test_a_persistent_factsheets_fault_names_the_operation(world: MockWorld, ibm
     ibm.faults("factsheets").clear()
     FactsheetsAdapter(world.settings).cleanup(ledger)
     assert ledger.alive("factsheets") == [] and ibm.factsheets.assets == {}
+
+
+def test_a_subscription_created_before_a_persistent_fault_is_still_ledgered(
+    world: MockWorld, ibm: IbmServices, ledger: StateStore
+) -> None:
+    """The SDK's ``subscriptions.add`` creates the subscription, then its default monitors:
+    when those keep failing, the subscription exists although ``add`` raised."""
+    ibm.faults("openscale").throttle("POST", "/v2/monitor_instances", times=-1)
+    monitor = OpenScaleMonitor(world.settings, ledger)
+    with pytest.raises(ServiceError, match=r"subscribing endpoint .* HTTP 429"):
+        monitor.subscribe(ENDPOINT, SCORING_URL)
+    assert subscriptions(ibm) == 1
+    assert [r.kind for r in ledger.alive("wos")][0] == "subscription"
+    ibm.faults("openscale").clear()
+    OpenScaleMonitor.resume(world.settings, ledger, ledger.alive("wos")).cleanup()
+    assert {k: len(v) for k, v in ibm.openscale.resources.items() if v} == {}

@@ -9,6 +9,8 @@ modes), instead of each call site inventing its own loop.
 
 from __future__ import annotations
 
+import logging
+import re
 import sys
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
@@ -58,7 +60,36 @@ def boto3_session(
     else:
         session = boto3.Session(**kwargs)
     session._session.set_default_client_config(client_config(max_attempts, retry_mode))
+    redact_botocore_request_logs()
     return session
+
+
+_CREDENTIALS_IN_HEADERS = [
+    (re.compile(r"Credential=[^/\s'\"]+/"), "Credential=**********/"),
+    (re.compile(r"Signature=[0-9a-f]+"), "Signature=**********"),
+    (re.compile(r"(X-Amz-Security-Token'?\"?:\s*b?['\"])[^'\"]+"), r"\1**********"),
+]
+
+
+class _RedactCredentials(logging.Filter):
+    """botocore logs every request's headers at DEBUG (``Sending http request: ...``): the
+    signing access key id, the signature and a session token would reach any DEBUG log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = message
+        for pattern, replacement in _CREDENTIALS_IN_HEADERS:
+            redacted = pattern.sub(replacement, redacted)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def redact_botocore_request_logs() -> None:
+    """Install :class:`_RedactCredentials` once on the logger botocore sends headers to."""
+    target = logging.getLogger("botocore.endpoint")
+    if not any(isinstance(f, _RedactCredentials) for f in target.filters):
+        target.addFilter(_RedactCredentials())
 
 
 class EndpointSession(boto3.Session):

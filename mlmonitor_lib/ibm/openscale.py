@@ -412,7 +412,7 @@ class OpenScaleMonitor:
         if existing:
             self.ids["subscription"] = existing
             return self._data_sets(existing)
-        with sdk_call(
+        with self._adopting_orphans(endpoint_name), sdk_call(
             f"subscribing endpoint {endpoint_name}",
             "Check that the endpoint exists and the provider's credentials.",
         ):
@@ -449,6 +449,21 @@ class OpenScaleMonitor:
         self._record("subscription", result.metadata.id, endpoint=endpoint_name)
         self._record_default_monitors(result.metadata.id)
         return self._data_sets(result.metadata.id)
+
+    @contextlib.contextmanager
+    def _adopting_orphans(self, endpoint_name: str) -> Iterator[None]:
+        """If subscribing fails after OpenScale created the subscription (the SDK's ``add``
+        goes on to create default monitors and wait), record what exists before the error
+        propagates: cleanup can only delete what the ledger lists."""
+        try:
+            yield
+        except ServiceError:
+            with contextlib.suppress(ServiceError):
+                orphan = self.find_subscription(endpoint_name)
+                if orphan:
+                    self._record("subscription", orphan, endpoint=endpoint_name)
+                    self._record_default_monitors(orphan)
+            raise
 
     def _record_default_monitors(self, subscription_id: str) -> None:
         """The SDK creates performance (and model health) monitors itself: ledger them too."""
