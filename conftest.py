@@ -65,13 +65,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if mode not in MODES:
         raise pytest.UsageError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "live" and not hasattr(config, "workerinput"):
+        from mlmonitor_lib.errors import MlMonitorError
         from mlmonitor_lib.settings import Settings
 
-        missing = Settings.load().missing_for_live()
-        if missing:
-            pytest.exit(
-                "live mode needs these settings, which are not set (environment, .env or the "
-                "file named by MONITOR_CONFIG_FILE):\n  " + "\n  ".join(missing)
-                + "\nSee README.md, 'Running live'.",
-                returncode=4,
-            )
+        try:
+            Settings.load().require_live()
+        except MlMonitorError as missing:
+            pytest.exit(str(missing), returncode=4)

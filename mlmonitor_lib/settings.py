@@ -178,6 +178,16 @@ class Settings(BaseSettings):
         missing += [name for name, value in required_ibm.items() if not value]
         return missing
 
+    def require_live(self) -> None:
+        """Raise :class:`SettingsError` listing every setting a live run lacks."""
+        missing = self.missing_for_live()
+        if missing:
+            raise SettingsError(
+                "live mode needs these settings, which are not set (environment, .env or the "
+                "file named by MONITOR_CONFIG_FILE):\n  " + "\n  ".join(missing)
+                + "\nSee README.md, 'Running live'."
+            )
+
     def secret_values(self) -> list[str]:
         """Every secret's plain value: what the leak scanners search logs and reports for."""
         values = []

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 
 from mlmonitor_lib import aws
-from mlmonitor_lib.errors import LifecycleError, ReleaseRefused, SettingsError
+from mlmonitor_lib.errors import DatasetError, LifecycleError, ReleaseRefused, SettingsError
 from mlmonitor_lib.settings import Settings
 from mlmonitor_lib.signature import ModelSignature, load_signature
 from mlmonitor_lib.state import LifecycleState, StateStore
@@ -177,6 +177,7 @@ class ModelUseCase:
             "output_path": f"s3://{bucket}/{runtime.prefix}", "hyperparameters": params,
             "py_version": runtime.py_version, "framework_version": runtime.framework_version,
         }))
+        self._verify_training_data()
         aws.ensure_bucket(self.session, bucket, region, ledger=self.store)
         upload = aws.upload_dataset(self.session, bucket, self.data_dir, ledger=self.store)
         datasets = self.signature.datasets
@@ -197,6 +198,18 @@ class ModelUseCase:
         )
         self._print(f"INFO - Model artifact produced by training job {result.model_data}")
         return self._training_summary()
+
+    def _verify_training_data(self) -> None:
+        """Train only on the governed data set: every file must match its pinned checksums."""
+        from mlmonitor_lib.datasets import verify
+
+        report = verify(self.data_dir)
+        if not report.ok:
+            raise DatasetError(
+                "training data is not the governed MNIST data set:\n"
+                + "\n".join(report.lines())
+                + "\nDelete the bad files and run `python -m mlmonitor_lib data fetch`."
+            )
 
     def attach_training_job(self, job_name: str) -> dict[str, Any]:
         """Adopt a completed training job (this run's or another's) as this use case's model,
@@ -320,6 +333,22 @@ class ModelUseCase:
             EndpointName=self.state.endpoint_name
         )
 
+    def _require_endpoint(self, step: str) -> None:
+        """The state says deployed; make sure SageMaker agrees before building on it."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.describe_endpoint()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("ValidationException",
+                                                                 "ValidationError"):
+                raise
+            self.store.update(deployed=False)
+            raise LifecycleError(
+                f"{step}() needs endpoint {self.state.endpoint_name!r}, which no longer exists "
+                "in SageMaker (deleted outside this run?): run deploy() again first"
+            ) from None
+
     def remaining_serving_resources(self) -> list[str]:
         """Endpoints, endpoint configs and models of this run that SageMaker still lists."""
         client = aws.make_client(self.session, "sagemaker")
@@ -419,6 +448,7 @@ class ModelUseCase:
     def monitor(self) -> dict[str, str]:
         """Subscribe the endpoint in Watson OpenScale (provider and data mart as needed)."""
         self._require("deployed", "monitor", "deploy")
+        self._require_endpoint("monitor")
         sig = self.signature.signature
         subscription_id = self.wos.subscribe(
             self.state.endpoint_name or "", self.scoring_url, label_column=sig.label_column,

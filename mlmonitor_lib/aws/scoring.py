@@ -20,6 +20,7 @@ from mlmonitor_lib.aws.session import make_client
 from mlmonitor_lib.errors import ScoringError
 
 JSON = "application/json"
+MAX_PAYLOAD_BYTES = 6 * 2**20  # SageMaker real-time InvokeEndpoint request limit
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,12 @@ def invoke_raw(
 
     ``runtime`` is a ``sagemaker-runtime`` client (pass one in for repeated calls).
     """
+    if len(body) > MAX_PAYLOAD_BYTES:
+        raise ScoringError(
+            f"request body for endpoint {endpoint_name!r} is {len(body) / 2**20:.1f} MiB, over "
+            f"SageMaker's {MAX_PAYLOAD_BYTES // 2**20} MiB invoke limit: send fewer images per "
+            "request (score_model and invoke_endpoint split batches for you)"
+        )
     started = time.perf_counter()
     try:
         response = runtime.invoke_endpoint(
@@ -69,10 +76,22 @@ def invoke_endpoint(
     content_type: str = JSON,
     runtime: Any = None,
 ) -> ScoreResult:
-    """Score ``images`` (N×28×28×1 pixels in [0, 1]) and return predictions plus response time."""
+    """Score ``images`` (N×28×28×1 pixels in [0, 1]) and return predictions plus response time.
+
+    A batch whose body would exceed SageMaker's 6 MB invoke limit is split into requests that
+    fit; the predictions come back in order and the response time is the sum of the requests'.
+    """
     runtime = runtime or make_client(session, "sagemaker-runtime")
-    payload, elapsed_ms = invoke_raw(runtime, endpoint_name, scoring_body(images),
-                                     content_type=content_type)
+    body = scoring_body(images)
+    if len(body) > MAX_PAYLOAD_BYTES and len(images) > 1:
+        half = len(images) // 2
+        first = invoke_endpoint(session, endpoint_name, images[:half], runtime=runtime)
+        second = invoke_endpoint(session, endpoint_name, images[half:], runtime=runtime)
+        merged = {**first.predictions,
+                  "values": first.predictions["values"] + second.predictions["values"]}
+        return ScoreResult(merged, first.response_time_ms + second.response_time_ms,
+                           endpoint_name)
+    payload, elapsed_ms = invoke_raw(runtime, endpoint_name, body, content_type=content_type)
     return ScoreResult(parse_predictions(endpoint_name, payload), elapsed_ms, endpoint_name)
 
 

@@ -48,6 +48,7 @@ class IbmServices:
         from mlmonitor_lib.emulators.iam import IamBackend
         from mlmonitor_lib.emulators.openscale import OpenScaleBackend
 
+        workdir.mkdir(parents=True, exist_ok=True)
         api_key, password = f"mock-apikey-{secrets.token_hex(8)}", secrets.token_hex(8)
         iam = IamBackend(api_keys={api_key: IBM_ACCOUNT}, users={CP4D_USER: password})
         factsheets = FactsheetsBackend()
