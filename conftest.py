@@ -25,6 +25,7 @@ pytest_plugins = [
     "steps.serving_steps",
     "steps.governance_steps",
     "steps.monitoring_steps",
+    "steps.bad_input_steps",
     "steps.report",
 ]
 

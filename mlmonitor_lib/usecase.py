@@ -42,7 +42,7 @@ def resolve_source_dir(source_dir: str | Path) -> Path:
     """A use-case folder as given, or relative to the project (the seed passes a bare name)."""
     candidate = Path(source_dir)
     for path in (candidate, ROOT / candidate):
-        if (path / "model_signature.json").is_file():
+        if path.is_dir():  # a folder without a signature is refused by load_signature
             return path.resolve()
     raise SettingsError(
         f"model use case folder {source_dir!r} not found (looked in {Path.cwd()} and {ROOT}); "

@@ -73,11 +73,13 @@ def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence)
 
     made: list[ModelUseCase] = []
 
-    def make(source_dir: str = "use_case_mnist_tf") -> ModelUseCase:
+    def make(source_dir: str = "use_case_mnist_tf", **settings_overrides) -> ModelUseCase:
         try:
             settings = world.settings_for(ibm_flavour)
         except LookupError as reason:
             pytest.skip(str(reason))
+        if settings_overrides:
+            settings = settings.model_copy(update=settings_overrides)
         use_case = ModelUseCase(
             source_dir, settings=settings, session=world.session,
             hyperparameters=budget, state_file=tmp_path / f"state-{len(made)}.json",

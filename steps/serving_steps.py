@@ -20,6 +20,16 @@ BAD_REQUESTS = {
     "a wrong content type": ("0.1,0.2", "text/csv", None),
     "an unknown endpoint": (json.dumps({"instances": [[0.0] * 784]}), "application/json",
                             "no-such-endpoint-0000"),
+    "pixel values that are not numbers": (json.dumps({"instances": [["x"] * 784]}),
+                                          "application/json", None),
+    "a pixel value that is NaN": ('{"instances": [[NaN' + ", 0.0" * 783 + "]]}",
+                                  "application/json", None),
+    "a pixel value that is infinite": ('{"instances": [[Infinity' + ", 0.0" * 783 + "]]}",
+                                       "application/json", None),
+    "pixel values above 1": (json.dumps({"instances": [[255.0] * 784]}), "application/json",
+                             None),
+    "a body over the 6 MB limit": (json.dumps({"instances": [[0.5] * 784] * 2100}),
+                                   "application/json", None),
 }
 
 
