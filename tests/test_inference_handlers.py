@@ -313,3 +313,171 @@ def test_inference_module_imports_neither_tensorflow_nor_our_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ----------------------------------------------------------------- fast path
+# input_handler's fast path must answer exactly what the standard path answers (json.loads,
+# np.asarray, _validated, json.dumps(tolist())), or step aside so the standard path does.
+
+
+def standard_request(body: bytes) -> str:
+    """The request the standard path builds (raises its errors)."""
+    batch = inference._validated(inference._images_from_json(body))
+    return json.dumps({"instances": batch.tolist()})
+
+
+def standard_outcome(body: bytes) -> tuple[str, str]:
+    try:
+        return "ok", standard_request(body)
+    except inference.InferenceError as exc:
+        return type(exc).__name__, str(exc)
+
+
+def handler_outcome(body: bytes) -> tuple[str, str]:
+    try:
+        return "ok", inference.input_handler(body, ctx())
+    except inference.InferenceError as exc:
+        return type(exc).__name__, str(exc)
+
+
+def numbers_body(tokens: list[str], wrap: str = "instances") -> bytes:
+    array = "[[" + ", ".join(tokens) + "]]"
+    if wrap == "instances":
+        return ('{"instances": ' + array + "}").encode()
+    return ('{"input_data": [{"values": ' + array + "}]}").encode()
+
+
+def _fast_bodies() -> dict[str, bytes]:
+    u8 = images(3)
+    rng = np.random.default_rng(7)
+    bodies = {}
+    for shape, name in [((3, 28, 28, 1), "NHWC"), ((3, 28, 28), "NHW"), ((3, 784), "flat")]:
+        batch = u8.reshape(shape).tolist()
+        bodies[f"seed-{name}"] = json.dumps({"input_data": [{"values": batch}]}).encode()
+        bodies[f"instances-{name}"] = json.dumps({"instances": batch}).encode()
+        bodies[f"indented-{name}"] = json.dumps({"instances": batch}, indent=1).encode()
+        bodies[f"compact-{name}"] = json.dumps({"input_data": [{"values": batch}]},
+                                               separators=(",", ":")).encode()
+    bodies["many-distinct"] = json.dumps({"instances": rng.random((2, 784)).tolist()}).encode()
+    bodies["float32-values"] = json.dumps(
+        {"instances": images(2, (784,)).astype(np.float32).tolist()}).encode()
+    bodies["ints"] = json.dumps({"instances": rng.integers(0, 2, (2, 784)).tolist()}).encode()
+    bodies["spellings"] = numbers_body(
+        (["0", "-0", "1", "-0.0", "5e-1", "5E-1", "0.50", "1E+0", "0.1e1", "1e-5", "4.9e-324",
+          "0.30000000000000004", "0.3000000000000000444"] * 61)[:784])
+    bodies["json-whitespace"] = b' \n{ "input_data" :\t[ { "values" : [[' + b" ,\r\n".join(
+        [b"0.25"] * 784) + b"] ] } ]\n} \n"
+    return bodies
+
+
+FAST_BODIES = _fast_bodies()
+
+
+@pytest.mark.parametrize("name", list(FAST_BODIES))
+def test_fast_path_is_byte_identical_to_the_standard_path(name: str) -> None:
+    body = FAST_BODIES[name]
+    fast = inference._fast_json_request(body)
+    assert fast is not None, "the fast path should take this body"
+    assert fast == standard_request(body)
+    assert inference.input_handler(body, ctx()) == fast
+    assert inference.input_handler(body, ctx()) == fast  # again, from the spelling cache
+
+
+def test_fast_path_round_trip_keeps_every_value_exactly() -> None:
+    rng = np.random.default_rng(3)
+    edge = [0.0, -0.0, 1.0, 5e-324, 1e-300, 2.2250738585072014e-308, 0.1, 1 / 3,
+            0.30000000000000004, float(np.nextafter(1.0, 0.0)), float(np.nextafter(0.0, 1.0))]
+    values = np.concatenate([edge, rng.random(2 * 784 - len(edge)) ** 5]).reshape(2, 28, 28, 1)
+    for batch in (values, images(4)):
+        body = json.dumps({"input_data": [{"values": batch.tolist()}]}).encode()
+        request = inference.input_handler(body, ctx())
+        back = np.asarray(json.loads(request)["instances"], dtype=np.float64)
+        assert back.shape == batch.shape
+        assert back.tobytes() == batch.tobytes()  # bit for bit, signs of zero included
+
+
+def test_tf_serving_emulator_reads_the_fast_request_exactly() -> None:
+    from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_array
+
+    batch = np.random.default_rng(5).random((3, 28, 28, 1))
+    request = inference.input_handler(json.dumps({"instances": batch.tolist()}).encode(), ctx())
+    parsed = parse_numeric_array(request, "instances")
+    assert parsed is not None and parsed.tobytes() == batch.tobytes()
+    assert parse_numeric_array(request, "instances").tobytes() == batch.tobytes()  # cached
+
+
+FALLBACK_TOKENS = ["01", ".5", "1.", "+1", "1e", "--1", "0x1", "1e400", "-1e400", "NaN",
+                   "Infinity", "-Infinity", "null", "true", '"0.5"', "", "1 2", "1.5", "-0.1",
+                   "2", "99999999999999999999999", "0.5\x0c"]
+
+
+@pytest.mark.parametrize("token", FALLBACK_TOKENS)
+@pytest.mark.parametrize("wrap", ["instances", "input_data"])
+def test_fast_path_steps_aside_for_other_numbers(token: str, wrap: str) -> None:
+    body = numbers_body(["0.5"] * 783 + [token], wrap)
+    assert inference._fast_json_request(body) is None
+    assert handler_outcome(body) == standard_outcome(body)
+
+
+def _fallback_bodies() -> dict[str, bytes]:
+    row = b"[" + b", ".join([b"0.5"] * 784) + b"]"
+    def nhwc(n: int, **kw: Any) -> str:
+        return json.dumps(np.full((n, 28, 28, 1), 0.5).tolist(), **kw)
+    return {
+        "empty": b'{"instances": []}',
+        "empty-image": b'{"instances": [[]]}',
+        "bom": b'\xef\xbb\xbf{"instances": [' + row + b"]}",
+        "trailing-garbage": b'{"instances": [' + row + b"]} x",
+        "extra-brace": b'{"instances": [' + row + b"]}}",
+        "duplicate-key": b'{"instances": [' + row + b'], "instances": [1]}',
+        "trailing-comma": b'{"instances": [' + row + b",]}",
+        "missing-comma": b'{"instances": [' + row + b" " + row + b"]}",
+        "form-feed": b'{"instances": [' + row + b"]\x0c}",
+        "two-input-data": b'{"input_data": [{"values": [' + row + b']}, {"values": []}]}',
+        "extra-field": b'{"input_data": [{"values": [' + row + b'], "fields": []}]}',
+        "unclosed": b'{"input_data": [{"values": [' + row + b"]}]",
+        "too-large": ('{"instances": ' + json.dumps(np.full((1001, 784), 0.5).tolist())
+                      + "}").encode(),
+        "ragged": ('{"instances": ' + nhwc(2).replace("[0.5]", "[0.5, 0.5]", 1) + "}").encode(),
+        "bad-shape": ('{"instances": ' + json.dumps(np.full((2, 28, 27), 0.5).tolist())
+                      + "}").encode(),
+        "single-image": ('{"instances": ' + json.dumps(np.full((28, 28), 0.5).tolist())
+                         + "}").encode(),
+        "empty-slot": ('{"instances": ' + nhwc(2).replace("0.5", "", 1) + "}").encode(),
+    }
+
+
+FALLBACK_BODIES = _fallback_bodies()
+
+
+@pytest.mark.parametrize("name", list(FALLBACK_BODIES))
+def test_fast_path_steps_aside_for_other_bodies(name: str) -> None:
+    body = FALLBACK_BODIES[name]
+    assert inference._fast_json_request(body) is None
+    assert handler_outcome(body) == standard_outcome(body)
+
+
+def test_max_batch_takes_the_fast_path() -> None:
+    body = json.dumps({"instances": np.full((inference.MAX_BATCH_SIZE, 784), 0.5).tolist()})
+    request = inference._fast_json_request(body.encode())
+    assert request is not None and request == standard_request(body.encode())
+
+
+def test_spelling_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inference, "_CELLS", {})
+    monkeypatch.setattr(inference, "_MAX_CELLS", 8)
+    for body in (FAST_BODIES["many-distinct"], FAST_BODIES["spellings"]):
+        assert inference.input_handler(body, ctx()) == standard_request(body)
+        assert len(inference._CELLS) <= 8
+
+
+@pytest.mark.parametrize(
+    "array",
+    [images(3), images(2).astype(np.float32), np.random.default_rng(1).random((2, 784)),
+     np.zeros((2, 28, 28)), -np.zeros((1, 784)), np.ones((1, 28, 28, 1), dtype=np.uint8)],
+    ids=["u8-scaled", "float32", "many-distinct", "zeros", "negative-zeros", "uint8"],
+)
+def test_npy_request_is_byte_identical_to_json_dumps(array: np.ndarray) -> None:
+    request = inference.input_handler(as_npy(array), ctx("application/x-npy"))
+    batch = array.astype(np.float64).reshape(len(array), 28, 28, 1)
+    assert request == json.dumps({"instances": batch.tolist()})

@@ -11,6 +11,7 @@ Known leniency: number spellings JSON forbids but ``float()`` reads (``01``, ``.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -18,6 +19,10 @@ import numpy as np
 _ALLOWED = b"0123456789.eE+- \t\r\n,[]"
 _NUMBER_AND_SPACE = b"0123456789.eE+- \t\r\n"
 _HEADS: dict[str, re.Pattern[bytes]] = {}
+# Spelling -> float(spelling), shared by all requests: scaled pixels repeat the same few hundred
+# spellings, and converting them was most of a one-image request's parse. Bounded.
+_FLOATS: dict[bytes, float] = {}
+_MAX_FLOATS = 1 << 14
 
 
 def _head(key: str) -> re.Pattern[bytes]:
@@ -42,13 +47,22 @@ def parse_numeric_array(body: bytes | str, key: str) -> np.ndarray | None:
     if shape is None:
         return None
     tokens = text.translate(None, b"[]").split(b",")
-    try:  # float() refuses "" (an empty slot) and "1 2" (a missing comma)
-        table = {token: float(token) for token in set(tokens)}
-    except ValueError:
+    if len(tokens) != math.prod(shape):
         return None
+    table = {}
+    known = _FLOATS.get
+    for token in set(tokens):
+        value = known(token)
+        if value is None:
+            try:  # float() refuses "" (an empty slot) and "1 2" (a missing comma)
+                value = float(token)
+            except ValueError:
+                return None
+            if len(_FLOATS) >= _MAX_FLOATS:
+                _FLOATS.clear()
+            _FLOATS[token] = value
+        table[token] = value
     values = np.fromiter(map(table.__getitem__, tokens), dtype=np.float64, count=len(tokens))
-    if values.size != int(np.prod(shape)):
-        return None
     return values.reshape(shape)
 
 
