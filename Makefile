@@ -47,6 +47,7 @@ bench: bootstrap
 	$(BIN)/python bench/train_mnist.py
 	$(BIN)/python bench/serving.py
 	$(BIN)/python bench/monitoring.py
+	$(BIN)/python bench/resilience.py
 
 clean:
 	rm -rf reports .mlmonitor logs mlruns .pytest_cache
