@@ -26,6 +26,7 @@ pytest_plugins = [
     "steps.governance_steps",
     "steps.monitoring_steps",
     "steps.bad_input_steps",
+    "steps.resilience_steps",
     "steps.report",
 ]
 

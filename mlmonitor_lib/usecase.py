@@ -111,6 +111,11 @@ class ModelUseCase:
         )
 
     # ----------------------------------------------------------------------------- state
+    def reload(self) -> None:
+        """Re-read the state file, e.g. after another process cleaned up or resumed this run."""
+        self.store = StateStore.load(self.store.path)
+        self._monitor = None
+
     @property
     def state(self) -> LifecycleState:
         return self.store.state
@@ -337,12 +342,18 @@ class ModelUseCase:
         """The state says deployed; make sure SageMaker agrees before building on it."""
         from botocore.exceptions import ClientError
 
+        from mlmonitor_lib.errors import ServiceError
+
         try:
             self.describe_endpoint()
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("ValidationException",
-                                                                 "ValidationError"):
-                raise
+            error = exc.response.get("Error", {})
+            if error.get("Code") not in ("ValidationException", "ValidationError"):
+                raise ServiceError(
+                    f"SageMaker: DescribeEndpoint for {self.state.endpoint_name!r} failed "
+                    f"({error.get('Code')}: {error.get('Message')}); retry {step}() when "
+                    "SageMaker answers again"
+                ) from exc
             self.store.update(deployed=False)
             raise LifecycleError(
                 f"{step}() needs endpoint {self.state.endpoint_name!r}, which no longer exists "

@@ -121,7 +121,9 @@ def _(refusal: MlMonitorError) -> None:
 
 @given(parsers.parse("IBM tokens that expire after {seconds:d} seconds"),
        target_fixture="tokens_before")
-def _(ibm_services, seconds: int) -> int:
+def _(ibm_services, seconds: int, request: pytest.FixtureRequest) -> int:
+    lifetime = ibm_services.iam.token_lifetime_s  # the world outlives the scenario: restore it
+    request.addfinalizer(lambda: setattr(ibm_services.iam, "token_lifetime_s", lifetime))
     ibm_services.iam.token_lifetime_s = seconds
     return ibm_services.iam.tokens_issued
 

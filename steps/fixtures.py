@@ -88,6 +88,10 @@ def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence)
         return use_case
 
     yield make
+    if getattr(world, "ibm", None) is not None:  # a scenario's injected faults end with it
+        from mlmonitor_lib.emulators.crash import lift_faults
+
+        lift_faults(world)
     for use_case in made:
         if not keep_resources:
             use_case.cleanup()

@@ -68,12 +68,13 @@ def crash_after(use_case: Any, point: CreationPoint, crash: Callable[[], None]) 
     return fired
 
 
-def run_lifecycle(use_case: Any, samples: int = 20) -> None:
-    """Every step of an onboarding after training, in the seed's order."""
+def run_lifecycle(use_case: Any, samples: int = 20) -> Any:
+    """Every step of an onboarding after training, in the seed's order; returns the
+    evaluation."""
     use_case.deploy()
     use_case.govern()
     use_case.monitor()
     use_case.log_payload(num_samples=samples)
     use_case.configure_quality_monitor()
     use_case.log_feedback(num_samples=samples)
-    use_case.evaluate()
+    return use_case.evaluate()

@@ -33,6 +33,7 @@ class Faults:
     _planned: dict[str, list[_Planned]] = field(default_factory=dict)
     _training_failures: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    injected: int = 0  # faults answered so far (kept across clear())
 
     def inject(self, operation: str, code: str = "ThrottlingException", *, times: int = 1,
                message: str | None = None, status: int | None = None) -> None:
@@ -67,6 +68,7 @@ class Faults:
                         continue
                     if fault.remaining > 0:
                         fault.remaining -= 1
+                    self.injected += 1
                     return fault
         return None
 

@@ -1,0 +1,123 @@
+"""Resilience steps: injected faults, crashes after each resource, cleanup from the state file.
+
+Faults exist only in the emulated worlds (mock and rehearsal); in live mode these scenarios
+are skipped with that reason by the ``ibm_services`` fixture.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from mlmonitor_lib.emulators.crash import crash_after, fail_everything, lift_faults, run_lifecycle
+from mlmonitor_lib.emulators.inventory import leftovers, world_resources
+from mlmonitor_lib.errors import MlMonitorError
+from mlmonitor_lib.usecase import ModelUseCase
+
+RESOURCES = {
+    "serving model": ("serving", "model", None),
+    "endpoint configuration": ("serving", "endpoint-config", None),
+    "endpoint": ("serving", "endpoint", None),
+    "training facts": ("factsheets", "notebook_experiment", None),
+    "model asset": ("factsheets", "model_asset", None),
+    "model use case link": ("factsheets", "model_link", None),
+    "data mart": ("wos", "data_mart", None),
+    "service provider": ("wos", "service_provider", None),
+    "subscription": ("wos", "subscription", None),
+    "quality monitor": ("wos", "monitor_instance", "quality"),
+}
+IBM_PLANS = {"Watson OpenScale": "openscale", "AI Factsheets": "factsheets"}
+
+
+def _inject(world, service: str, operation: str, fault: str, times: int) -> None:
+    """One planned fault, in the words of the feature: an HTTP status for IBM, an AWS error
+    code for SageMaker."""
+    if service == "SageMaker":
+        world.local_sagemaker.faults.inject(operation, fault, times=times)
+        return
+    method, path = operation.split(" ", 1)
+    plan = world.ibm.faults(IBM_PLANS[service])
+    if fault == "429":
+        plan.throttle(method, path, retry_after=0, times=times)
+    else:
+        plan.fail_next(method, path, status=int(fault), times=times)
+
+
+def _injected(world, service: str) -> int:
+    if service == "SageMaker":
+        return world.local_sagemaker.faults.injected
+    return world.ibm.faults(IBM_PLANS[service]).total_injected
+
+
+@given(parsers.parse("every service fails right after the {resource} is created"),
+       target_fixture="crash_marker")
+def _(use_case: ModelUseCase, world, ibm_services, resource: str) -> list[str]:
+    return crash_after(use_case, RESOURCES[resource], lambda: fail_everything(world))
+
+
+@when("the onboarding runs until it fails", target_fixture="refusal")
+def _(use_case: ModelUseCase) -> Exception:
+    with pytest.raises(Exception) as failed:  # noqa: PT011 - the Then steps judge the error
+        run_lifecycle(use_case)
+    return failed.value
+
+
+@then(parsers.parse("it stopped right after creating the {resource}"))
+def _(crash_marker: list[str], refusal: Exception, resource: str) -> None:
+    assert crash_marker, f"the {resource} was never created"
+    assert isinstance(refusal, MlMonitorError), repr(refusal)
+
+
+@when("the services recover and a new session cleans up from the state file",
+      target_fixture="cleanup_counts")
+def _(use_case: ModelUseCase, world) -> dict[str, int]:
+    lift_faults(world)
+    fresh = ModelUseCase.load(use_case.state_file, settings=use_case.settings,
+                              session=world.session)
+    counts = fresh.cleanup()
+    use_case.reload()
+    return counts
+
+
+@then("no resource of the onboarding remains in any service")
+def _(use_case: ModelUseCase, world) -> None:
+    assert leftovers(world) == {}
+    assert [r.id for r in use_case.store.alive() if r.service != "training"] == []
+
+
+@then("cleaning up again deletes nothing")
+def _(use_case: ModelUseCase) -> None:
+    assert use_case.cleanup() == {"serving": 0, "wos": 0, "factsheets": 0}
+
+
+@given(parsers.parse("{service} answers the next {times:d} requests to {operation} with {fault}"),
+       target_fixture="faults_before")
+def _(world, ibm_services, service: str, times: int, operation: str, fault: str) -> int:
+    before = _injected(world, service)  # the world is shared by the session's scenarios
+    _inject(world, service, operation, fault, times)
+    return before
+
+
+@given(parsers.parse("{service} answers every request to {operation} with {fault}"))
+def _(world, ibm_services, service: str, operation: str, fault: str) -> None:
+    _inject(world, service, operation, fault, -1)
+
+
+@when("the model is onboarded up to its evaluation", target_fixture="evaluation")
+@when("the model is onboarded up to its evaluation again", target_fixture="evaluation")
+def _(use_case: ModelUseCase):
+    return run_lifecycle(use_case)
+
+
+@then(parsers.parse("{service} injected {times:d} faults"))
+def _(world, service: str, times: int, faults_before: int) -> None:
+    assert _injected(world, service) - faults_before == times
+
+
+@then(parsers.parse("the services hold {endpoints:d} endpoint, {subscriptions:d} subscription "
+                    "and {assets:d} model asset for the model"))
+def _(world, endpoints: int, subscriptions: int, assets: int) -> None:
+    held = world_resources(world)
+    found = (held["sagemaker.endpoints"], held["openscale.subscriptions"],
+             held["factsheets.assets"])
+    assert found == (endpoints, subscriptions, assets)

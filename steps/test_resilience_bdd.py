@@ -1,0 +1,5 @@
+"""Binds features/resilience.feature."""
+
+from pytest_bdd import scenarios
+
+scenarios("resilience.feature")
