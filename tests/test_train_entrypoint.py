@@ -118,10 +118,11 @@ def test_metrics_json(trained: SimpleNamespace) -> None:
     assert metrics["train_seconds"] > 0 and metrics["images_per_second"] > 0
     assert [h["epoch"] for h in metrics["history"]] == [1]
     assert set(metrics["history"][0]) >= {"loss", "accuracy", "seconds", "learning_rate"}
-    default_rate = json.loads((USE_CASE_DIR / "model_signature.json").read_text())[
-        "hyperparameters"]["learning-rate"]
+    defaults = json.loads((USE_CASE_DIR / "model_signature.json").read_text())[
+        "hyperparameters"]
     assert metrics["hyperparameters"] == {"batch-size": 128, "epochs": 1,
-                                          "learning-rate": default_rate,
+                                          "learning-rate": defaults["learning-rate"],
+                                          "label-smoothing": defaults["label-smoothing"],
                                           "train-samples": TRAIN_SAMPLES, "seed": 7,
                                           "deterministic-ops": 0}
     assert (metrics["catalog_id"], metrics["model_entry_id"]) == ("cat-1", "entry-1")
@@ -203,6 +204,15 @@ def test_bad_hyperparameter_fails_with_reason(tmp_path: Path) -> None:
     assert result.returncode == 1
     failure = (tmp_path / "output" / "failure").read_text()
     assert "invalid hyperparameter" in failure and "--epochs" in failure
+
+
+def test_label_smoothing_out_of_range_fails_with_reason(tmp_path: Path) -> None:
+    """Smoothing 1 would make every target uniform: refused before any training starts."""
+    env = container_env(tmp_path, data_dir())
+    result = run_entry_point(env, "--label-smoothing", "1", timeout=60)
+    assert result.returncode == 1
+    failure = (tmp_path / "output" / "failure").read_text()
+    assert "--label-smoothing must be in [0, 1) (got 1.0)" in failure
 
 
 def test_corrupt_idx_file_fails_with_reason(tmp_path: Path) -> None:
