@@ -65,12 +65,10 @@ DEFAULT_BATCH_SIZE = 64
 DEFAULT_EPOCHS = 3
 DEFAULT_LEARNING_RATE = 0.0025
 DEFAULT_SEED = 42
-# Label smoothing (0.1: target 0.91 on the true class, 0.01 on the others) only changes the
-# training loss: it stops the softmax chasing saturated probabilities on already-right images,
-# a regulariser that costs no parameter and no epoch. The model still outputs softmax
-# probabilities summing to 1, but softer ones (about 0.9 on the predicted class), so the plain
-# test cross-entropy reads ~0.12 where an unsmoothed run reads ~0.03 at the same accuracy.
-DEFAULT_LABEL_SMOOTHING = 0.1
+# Label smoothing is available (--label-smoothing) but off: 0.1 measured +0.01 % test accuracy
+# (within seed noise) while making the served probabilities softer (about 0.9 on the predicted
+# class), which the monitored probabilities and the test loss would misreport as a regression.
+DEFAULT_LABEL_SMOOTHING = 0.0
 # Linear warm-up over the first steps, then cosine decay to zero: the high peak learns fast,
 # the decay lands in a sharper minimum than a constant rate in a 3-epoch budget.
 WARMUP_FRACTION = 0.05
