@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import logging.config
 import os
 import shutil
 import sys
@@ -178,9 +179,16 @@ def _import_sdk() -> Any:
     if first:
         _drop_half_imported_sdk()
     mlflow_level = logging.getLogger("mlflow").level
-    with warnings.catch_warnings():  # its import silences urllib3 warnings globally
-        import ibm_aigov_facts_client as sdk
-        from ibm_aigov_facts_client.utils.logging_utils import FACTS_LOGGING_STREAM
+    # Its import runs logging.config.dictConfig, which closes every handler the process ever
+    # made (pytest's capture handlers, a user's log files): keep them open across the import.
+    clear_handlers = logging.config._clearExistingHandlers
+    logging.config._clearExistingHandlers = lambda: None
+    try:
+        with warnings.catch_warnings():  # its import silences urllib3 warnings globally
+            import ibm_aigov_facts_client as sdk
+            from ibm_aigov_facts_client.utils.logging_utils import FACTS_LOGGING_STREAM
+    finally:
+        logging.config._clearExistingHandlers = clear_handlers
     if first:  # it sets MLflow's logger to CRITICAL on import
         logging.getLogger("mlflow").setLevel(mlflow_level)
     sdk_logger = logging.getLogger(SDK_LOGGER)
