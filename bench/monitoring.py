@@ -57,7 +57,7 @@ def run_size(n: int, batch: int, workdir: Path) -> dict[str, Any]:
         iam_url=IAM,
         wos_url=WOS,
         wos_instance_id=DEFAULT_INSTANCE_ID,
-        aws_access_key_id="AKIABENCH",
+        aws_access_key_id="bench-access-key",
         aws_secret_access_key="bench-secret",
     )
     images, labels, predictions, probabilities = synthetic(n, seed=n)

@@ -214,7 +214,7 @@ def loopback_scenario(tmp: Path) -> Outcome:
     plan.throttle("POST", "/v2/subscriptions", retry_after=0)
     started = time.perf_counter()
     with LoopbackServer(router) as server, instant_sdk_waits():
-        settings = Settings(_env_file=None, aws_access_key_id="AKIALOOPBACK",
+        settings = Settings(_env_file=None, aws_access_key_id="loopback-access-key",
                             aws_secret_access_key="loopback-secret", ibm_retry_interval=0.05,
                             **services.settings("prem", {CP4D_URL: server.url}))
         ledger = StateStore.create(tmp / "loopback.json",

@@ -33,7 +33,8 @@ def loopback(tmp_path: Path) -> Iterator[tuple[IbmServices, Settings]]:
     (router,) = services.routers("prem").values()
     with LoopbackServer(router) as server, instant_sdk_waits():
         yield services, Settings(
-            _env_file=None, aws_access_key_id="AKIATEST", aws_secret_access_key="not-a-secret",
+            _env_file=None, aws_access_key_id="test-access-key",
+            aws_secret_access_key="not-a-secret",
             ibm_retry_interval=0.05, **services.settings("prem", {CP4D_URL: server.url}))
 
 

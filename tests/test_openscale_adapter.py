@@ -36,7 +36,7 @@ SCORING_URL = (
     f"https://runtime.sagemaker.ca-central-1.amazonaws.com/endpoints/{ENDPOINT}/invocations"
 )
 THRESHOLDS = [{"metric_id": "accuracy", "type": "lower_limit", "value": 0.80}]
-AWS = {"aws_access_key_id": "AKIATEST", "aws_secret_access_key": AWS_SECRET}
+AWS = {"aws_access_key_id": "test-access-key", "aws_secret_access_key": AWS_SECRET}
 
 
 def saas_settings(wos: str = WOS, iam: str = IAM) -> Settings:

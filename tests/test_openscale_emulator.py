@@ -89,7 +89,7 @@ def provider_id(client) -> str:
         name="sagemaker",
         service_type=enums.ServiceTypes.AMAZON_SAGEMAKER,
         credentials=v2.SageMakerCredentials(
-            access_key_id="AKIATEST", secret_access_key=AWS_SECRET, region="us-east-1"
+            access_key_id="test-access-key", secret_access_key=AWS_SECRET, region="us-east-1"
         ),
         operational_space_id="production",
         background_mode=False,

@@ -39,8 +39,8 @@ from mlmonitor_lib.emulators.world import (
 )
 from mlmonitor_lib.settings import Settings
 
-# Fake credentials: moto accepts any key pair; they only have to look like AWS's.
-ACCESS_KEY_ID = "AKIAREHEARSAL0000000"
+# Fake credentials: moto accepts any key pair; they need not look like real ones.
+ACCESS_KEY_ID = "rehearsal-access-key"
 SECRET_ACCESS_KEY = "rehearsal-secret-access-key"  # emulator-only
 SAAS_UNAVAILABLE = (
     "rehearsal mode serves IBM as Cloud Pak for Data only (ENV=prem): the AI Factsheets SDK's "
