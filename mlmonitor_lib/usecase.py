@@ -342,17 +342,16 @@ class ModelUseCase:
         """The state says deployed; make sure SageMaker agrees before building on it."""
         from botocore.exceptions import ClientError
 
+        from mlmonitor_lib.aws.errors import error_text, is_not_found
         from mlmonitor_lib.errors import ServiceError
 
         try:
             self.describe_endpoint()
         except ClientError as exc:
-            error = exc.response.get("Error", {})
-            if error.get("Code") not in ("ValidationException", "ValidationError"):
+            if not is_not_found(exc):
                 raise ServiceError(
                     f"SageMaker: DescribeEndpoint for {self.state.endpoint_name!r} failed "
-                    f"({error.get('Code')}: {error.get('Message')}); retry {step}() when "
-                    "SageMaker answers again"
+                    f"({error_text(exc)}); retry {step}() when SageMaker answers again"
                 ) from exc
             self.store.update(deployed=False)
             raise LifecycleError(

@@ -40,13 +40,4 @@ output_handler = _inference.output_handler
 parse_images = _inference.parse_images
 predictions_to_openscale = _inference.predictions_to_openscale
 
-__all__ = [
-    "InferenceError",
-    "InvalidInputError",
-    "ModelServerError",
-    "UnsupportedContentTypeError",
-    "input_handler",
-    "output_handler",
-    "parse_images",
-    "predictions_to_openscale",
-]
+__all__ = list(_inference.__all__)

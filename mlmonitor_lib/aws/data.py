@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from mlmonitor_lib.aws.errors import error_text
 from mlmonitor_lib.aws.session import make_client
 from mlmonitor_lib.errors import DatasetError, ServiceError
 from mlmonitor_lib.state import Ledger
@@ -60,7 +61,7 @@ def ensure_bucket(
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
             raise ServiceError(
-                f"S3 bucket {bucket!r} is not reachable ({_code(exc)}): check BUCKET_NAME and "
+                f"S3 bucket {bucket!r} is not reachable ({error_text(exc)}): check BUCKET_NAME and "
                 "that the credentials may read it"
             ) from exc
     kwargs: dict[str, Any] = {"Bucket": bucket}
@@ -70,8 +71,8 @@ def ensure_bucket(
         s3.create_bucket(**kwargs)
     except ClientError as exc:
         raise ServiceError(
-            f"cannot create S3 bucket {bucket!r} in {region} ({_code(exc)}): create it yourself "
-            "or set BUCKET_NAME to a bucket you own"
+            f"cannot create S3 bucket {bucket!r} in {region} ({error_text(exc)}): "
+            "create it yourself or set BUCKET_NAME to a bucket you own"
         ) from exc
     if ledger is not None:
         ledger.record("storage", "bucket", bucket, region=region)
@@ -110,8 +111,8 @@ def upload_dataset(
                 s3.upload_file(str(path), bucket, f"{prefix}/{name}")
     except ClientError as exc:
         raise ServiceError(
-            f"uploading {data_dir} to s3://{bucket}/{prefix}/ failed ({_code(exc)}): check that "
-            f"bucket {bucket!r} exists and the credentials may write to it"
+            f"uploading {data_dir} to s3://{bucket}/{prefix}/ failed ({error_text(exc)}): "
+            f"check that bucket {bucket!r} exists and the credentials may write to it"
         ) from exc
     if uploaded and ledger is not None:
         ledger.record(
@@ -127,8 +128,3 @@ def _sizes_under(s3: Any, bucket: str, prefix: str) -> dict[str, int]:
         for obj in page.get("Contents", []):
             sizes[obj["Key"][len(prefix):]] = int(obj["Size"])
     return sizes
-
-
-def _code(exc: ClientError) -> str:
-    error = exc.response.get("Error", {})
-    return f"{error.get('Code', '?')}: {error.get('Message', '')}".rstrip(": ")

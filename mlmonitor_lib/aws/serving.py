@@ -15,13 +15,12 @@ from typing import Any, TextIO
 import boto3
 from botocore.exceptions import ClientError
 
+from mlmonitor_lib.aws.errors import error_text, is_not_found
 from mlmonitor_lib.aws.naming import derived_name
 from mlmonitor_lib.aws.scoring import invoke_endpoint
 from mlmonitor_lib.aws.session import STDOUT, Stdout, make_client, output_stream
 from mlmonitor_lib.errors import DeploymentFailed, ScoringError, ServiceError
 from mlmonitor_lib.state import Ledger
-
-_NOT_FOUND = ("ValidationException", "ValidationError", "ResourceNotFound")
 
 
 @dataclass(frozen=True)
@@ -106,9 +105,8 @@ def deploy_model(
             _record(ledger, "endpoint", name, endpoint_config_name=name, job_name=job_name)
             created = True
     except ClientError as exc:
-        error = exc.response.get("Error", {})
         raise DeploymentFailed(
-            f"SageMaker refused to deploy {name!r} ({error.get('Code')}: {error.get('Message')}); "
+            f"SageMaker refused to deploy {name!r} ({error_text(exc)}); "
             "check AWS_ROLE, the model artifact URI and the instance type quota"
         ) from exc
     if out is not None:
@@ -150,7 +148,7 @@ def wait_for_endpoint(
         except ClientError as exc:  # botocore's retries are spent: name operation and fix
             raise ServiceError(
                 f"SageMaker: DescribeEndpoint for {endpoint_name!r} failed while waiting for "
-                f"InService ({_code(exc)}); the endpoint is in the state file: retry deploy() "
+                f"InService ({error_text(exc)}); the endpoint is in the state file: retry deploy() "
                 "or run cleanup()"
             ) from exc
         status = desc["EndpointStatus"]
@@ -208,10 +206,10 @@ def delete_endpoint_resources(
             call(**kwargs)
             deleted += 1
         except ClientError as exc:
-            if not _is_not_found(exc):
+            if not is_not_found(exc):
                 raise ServiceError(
-                    f"deleting SageMaker {kind} {name!r} failed ({_code(exc)}); delete it in the "
-                    "console or retry cleanup()"
+                    f"deleting SageMaker {kind} {name!r} failed ({error_text(exc)}); "
+                    "delete it in the console or retry cleanup()"
                 ) from exc
         if ledger is not None:
             ledger.forget("serving", kind, name)
@@ -227,24 +225,10 @@ def _describe(call: Any, **kwargs: str) -> dict[str, Any] | None:
     try:
         return call(**kwargs)
     except ClientError as exc:
-        if _is_not_found(exc):
+        if is_not_found(exc):
             return None
         raise
 
 
 def _exists(call: Any, **kwargs: str) -> bool:
     return _describe(call, **kwargs) is not None
-
-
-def _is_not_found(exc: ClientError) -> bool:
-    error = exc.response.get("Error", {})
-    message = str(error.get("Message", ""))
-    return error.get("Code") in _NOT_FOUND and (
-        "Could not find" in message or "not found" in message.lower()
-        or "does not exist" in message
-    )
-
-
-def _code(exc: ClientError) -> str:
-    error = exc.response.get("Error", {})
-    return f"{error.get('Code', '?')}: {error.get('Message', '')}"

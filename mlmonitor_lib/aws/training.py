@@ -20,6 +20,7 @@ from typing import Any, TextIO
 import boto3
 from botocore.exceptions import ClientError
 
+from mlmonitor_lib.aws.errors import error_text
 from mlmonitor_lib.aws.naming import unique_suffix
 from mlmonitor_lib.aws.s3 import read_tar_member
 from mlmonitor_lib.aws.session import STDOUT, Stdout, make_client, output_stream
@@ -136,9 +137,8 @@ def start_training_job(
                 logs=False,
             )
     except ClientError as exc:
-        error = exc.response.get("Error", {})
         raise ServiceError(
-            f"SageMaker refused the training job ({error.get('Code')}: {error.get('Message')}); "
+            f"SageMaker refused the training job ({error_text(exc)}); "
             "check AWS_ROLE (an IAM role ARN SageMaker may assume), BUCKET_NAME and the region"
         ) from exc
     job = trainer._latest_training_job  # the SDK's documented way to reach the job it started
