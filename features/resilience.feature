@@ -1,7 +1,7 @@
 Feature: The onboarding survives faults and never leaves anything behind
   As a model-risk officer
   I want an onboarding that rides out passing faults, stops clearly on lasting ones, and can
-  always be cleaned up from its state file, even after a crash,
+  always be cleaned up from its state file by a new process, even after a crash,
   so that a failed run never leaves a paid endpoint or a stray subscription running.
 
   Background:
@@ -12,7 +12,7 @@ Feature: The onboarding survives faults and never leaves anything behind
     Given every service fails right after the <resource> is created
     When the onboarding runs until it fails
     Then it stopped right after creating the <resource>
-    When the services recover and a new session cleans up from the state file
+    When the services recover and a new process cleans up from the state file
     Then no resource of the onboarding remains in any service
     And cleaning up again deletes nothing
 
@@ -36,19 +36,20 @@ Feature: The onboarding survives faults and never leaves anything behind
     And <service> injected <times> faults
 
     Examples:
-      | service            | operation                      | fault                  | times |
-      | Watson OpenScale   | POST /v2/subscriptions         | 503                    | 2     |
-      | Watson OpenScale   | POST /v2/monitor_instances     | 500                    | 1     |
-      | AI Factsheets      | PUT /model_stub                | 429                    | 2     |
-      | SageMaker          | CreateEndpoint                 | ThrottlingException    | 2     |
-      | SageMaker          | InvokeEndpoint                 | ServiceUnavailable     | 1     |
+      | service               | operation                  | fault               | times |
+      | Watson OpenScale      | POST /v2/subscriptions     | 503                 | 2     |
+      | Watson OpenScale      | POST /v2/monitor_instances | 500                 | 1     |
+      | AI Factsheets         | PUT /model_stub            | 429                 | 2     |
+      | SageMaker             | CreateEndpoint             | ThrottlingException | 2     |
+      | SageMaker             | InvokeEndpoint             | ServiceUnavailable  | 1     |
+      | the IBM login service | its token request          | 503                 | 2     |
 
   Scenario: A lasting outage stops the onboarding with an error naming service and operation
     Given Watson OpenScale answers every request to POST /v2/subscriptions with 503
     When the onboarding runs until it fails
     Then it is refused with an error mentioning "Watson OpenScale"
     And it is refused with an error mentioning "503"
-    When the services recover and a new session cleans up from the state file
+    When the services recover and a new process cleans up from the state file
     Then no resource of the onboarding remains in any service
 
   Scenario: Running every step twice creates nothing twice

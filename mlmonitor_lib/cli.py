@@ -1,6 +1,6 @@
 """Command line: ``python -m mlmonitor_lib <group> <command> [options]``.
 
-One :func:`main` with a subparser per group (``data``, ``emulators``; ``onboard`` later).
+One :func:`main` with a subparser per group (``data``, ``state``, ``emulators``).
 To add a group, write ``_add_<group>_commands(subparsers)`` that registers its commands, each
 with ``set_defaults(handler=...)`` pointing at a small function ``(args) -> int``, and append it
 to :data:`COMMAND_GROUPS`. Errors the user can act on (:class:`MlMonitorError`) are printed
@@ -10,9 +10,11 @@ without a traceback and exit with status 1; heavy imports stay inside the handle
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from mlmonitor_lib.errors import MlMonitorError
 
@@ -121,8 +123,57 @@ def _add_emulators_commands(groups: argparse._SubParsersAction) -> None:
     serve.set_defaults(handler=_emulators_serve)
 
 
+# ------------------------------------------------------------------------------------ state
+
+
+def _load_use_case(args: argparse.Namespace, out: Any) -> Any:
+    from mlmonitor_lib.usecase import ModelUseCase
+
+    return ModelUseCase.load(args.state_file, out=out)
+
+
+def _state_show(args: argparse.Namespace) -> int:
+    use_case = _load_use_case(args, sys.stdout)
+    use_case.display_states()
+    alive = [r for r in use_case.store.alive() if r.service != "training"]
+    print(f"{len(alive)} resource(s) alive" + (":" if alive else ""))
+    for resource in alive:
+        print(f"  {resource.service} {resource.kind} {resource.id}")
+    return 0
+
+
+def _state_cleanup(args: argparse.Namespace) -> int:
+    # --json keeps stdout for the counts alone; the progress lines go to stderr then
+    use_case = _load_use_case(args, sys.stderr if args.json else sys.stdout)
+    counts = use_case.cleanup()
+    if args.json:
+        print(json.dumps(counts))
+    return 0
+
+
+def _add_state_commands(groups: argparse._SubParsersAction) -> None:
+    state = groups.add_parser(
+        "state", help="a run's state file: what it created, and deleting it after a crash")
+    commands = state.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    state_file = argparse.ArgumentParser(add_help=False)
+    state_file.add_argument("state_file", metavar="STATE_FILE", type=Path,
+                            help="the run's state file (a run with --keep lists it at the end)")
+
+    show = commands.add_parser("show", parents=[state_file],
+                               help="print the lifecycle flags and the resources still alive")
+    show.set_defaults(handler=_state_show)
+
+    cleanup = commands.add_parser(
+        "cleanup", parents=[state_file],
+        help="delete every resource the state file lists as alive (settings from the "
+        "environment, .env or MONITOR_CONFIG_FILE, as for a run); safe to repeat")
+    cleanup.add_argument("--json", action="store_true",
+                         help="print only the deleted counts, as JSON, on stdout")
+    cleanup.set_defaults(handler=_state_cleanup)
+
+
 COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _add_data_commands, _add_emulators_commands,
+    _add_data_commands, _add_state_commands, _add_emulators_commands,
 ]
 
 

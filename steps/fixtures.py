@@ -21,6 +21,21 @@ def keep_resources(pytestconfig: pytest.Config) -> bool:
     return bool(pytestconfig.getoption("--keep"))
 
 
+# State files of use cases left alive by --keep, listed at the end of the run.
+KEPT_STATE_FILES = pytest.StashKey[list]()
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """After ``--keep``: which state files hold the resources, and how to delete them (not in
+    mock mode, whose services end with the run)."""
+    kept = config.stash.get(KEPT_STATE_FILES, [])
+    if kept and config.getoption("--mode") != "mock":
+        terminalreporter.section("resources kept (--keep)")
+        for state_file in kept:
+            terminalreporter.write_line(
+                f"python -m mlmonitor_lib state cleanup {state_file}")
+
+
 # Mock mode trains on a small budget so the features stay quick; live uses the signature's.
 MOCK_BUDGET = {"train-samples": 12000, "epochs": 1}
 
@@ -66,7 +81,7 @@ def ibm_services(world):
 
 
 @pytest.fixture
-def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence):
+def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence, pytestconfig):
     """Factory of use cases bound to this run's world; each is cleaned up after its scenario
     (unless ``--keep``), whatever the scenario's outcome."""
     from mlmonitor_lib.usecase import ModelUseCase
@@ -95,6 +110,8 @@ def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence)
     for use_case in made:
         if not keep_resources:
             use_case.cleanup()
+        elif use_case.store.alive():
+            pytestconfig.stash.setdefault(KEPT_STATE_FILES, []).append(use_case.state_file)
         evidence.resources(use_case.state.resources)
 
 

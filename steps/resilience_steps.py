@@ -9,7 +9,13 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from mlmonitor_lib.emulators.crash import crash_after, fail_everything, lift_faults, run_lifecycle
+from mlmonitor_lib.emulators.crash import (
+    cleanup_in_new_process,
+    crash_after,
+    fail_everything,
+    lift_faults,
+    run_lifecycle,
+)
 from mlmonitor_lib.emulators.inventory import leftovers, world_resources
 from mlmonitor_lib.errors import MlMonitorError
 from mlmonitor_lib.usecase import ModelUseCase
@@ -26,15 +32,21 @@ RESOURCES = {
     "subscription": ("wos", "subscription", None),
     "quality monitor": ("wos", "monitor_instance", "quality"),
 }
-IBM_PLANS = {"Watson OpenScale": "openscale", "AI Factsheets": "factsheets"}
+IBM_PLANS = {"Watson OpenScale": "openscale", "AI Factsheets": "factsheets",
+             "the IBM login service": "iam"}
+# "its token request": IAM's on IBM Cloud, the cluster's on Cloud Pak for Data
+TOKEN_REQUESTS = {"saas": "POST /identity/token", "prem": "POST /icp4d-api/v1/authorize"}
 
 
-def _inject(world, service: str, operation: str, fault: str, times: int) -> None:
+def _inject(world, service: str, operation: str, fault: str, times: int,
+            platform: str) -> None:
     """One planned fault, in the words of the feature: an HTTP status for IBM, an AWS error
     code for SageMaker."""
     if service == "SageMaker":
         world.local_sagemaker.faults.inject(operation, fault, times=times)
         return
+    if operation == "its token request":
+        operation = TOKEN_REQUESTS[platform]
     method, path = operation.split(" ", 1)
     plan = world.ibm.faults(IBM_PLANS[service])
     if fault == "429":
@@ -68,13 +80,11 @@ def _(crash_marker: list[str], refusal: Exception, resource: str) -> None:
     assert isinstance(refusal, MlMonitorError), repr(refusal)
 
 
-@when("the services recover and a new session cleans up from the state file",
+@when("the services recover and a new process cleans up from the state file",
       target_fixture="cleanup_counts")
 def _(use_case: ModelUseCase, world) -> dict[str, int]:
     lift_faults(world)
-    fresh = ModelUseCase.load(use_case.state_file, settings=use_case.settings,
-                              session=world.session)
-    counts = fresh.cleanup()
+    counts = cleanup_in_new_process(use_case.state_file, world.open_to_other_processes())
     use_case.reload()
     return counts
 
@@ -92,15 +102,17 @@ def _(use_case: ModelUseCase) -> None:
 
 @given(parsers.parse("{service} answers the next {times:d} requests to {operation} with {fault}"),
        target_fixture="faults_before")
-def _(world, ibm_services, service: str, times: int, operation: str, fault: str) -> int:
+def _(world, ibm_services, use_case: ModelUseCase, service: str, times: int, operation: str,
+      fault: str) -> int:
     before = _injected(world, service)  # the world is shared by the session's scenarios
-    _inject(world, service, operation, fault, times)
+    _inject(world, service, operation, fault, times, use_case.settings.env)
     return before
 
 
 @given(parsers.parse("{service} answers every request to {operation} with {fault}"))
-def _(world, ibm_services, service: str, operation: str, fault: str) -> None:
-    _inject(world, service, operation, fault, -1)
+def _(world, ibm_services, use_case: ModelUseCase, service: str, operation: str,
+      fault: str) -> None:
+    _inject(world, service, operation, fault, -1, use_case.settings.env)
 
 
 @when("the model is onboarded up to its evaluation", target_fixture="evaluation")

@@ -6,7 +6,7 @@ is recorded, every service starts failing every call (SageMaker through ``LocalS
 faults, the IBM emulators through their fault plans). The next call of the lifecycle, whatever
 it is, fails; the faults are lifted, and ``ModelUseCase.load(state_file).cleanup()`` must leave
 zero resources in moto, the local data plane and every emulator. One training job, attached in
-every case. (The cross-process version comes with rehearsal mode.)
+every case. features/resilience.feature does the same with the cleanup in a new process.
 """
 
 from __future__ import annotations

@@ -115,6 +115,31 @@ def test_transient_faults_on_subscribing_are_retried_by_the_sdk(
     monitor.cleanup()
 
 
+@pytest.mark.parametrize(("flavour", "token_path"), [("saas", "/identity/token"),
+                                                     ("prem", "/icp4d-api/v1/authorize")])
+def test_a_transient_fault_on_the_token_request_is_retried(
+    world: MockWorld, ibm: IbmServices, ledger: StateStore, flavour: str, token_path: str
+) -> None:
+    """sdk-core retries service calls only; the token request gets the same policy from us."""
+    ibm.faults("iam").fail_next("POST", token_path, status=503, times=2)
+    monitor = OpenScaleMonitor(world.settings_for(flavour), ledger)
+    monitor.subscribe(ENDPOINT, SCORING_URL, class_labels=range(10))
+    assert ibm.faults("iam").injected == {"503": 2}
+    assert subscriptions(ibm) == 1
+    monitor.cleanup()
+
+
+def test_a_lasting_token_outage_names_the_login(
+    world: MockWorld, ibm: IbmServices, ledger: StateStore
+) -> None:
+    ibm.faults("iam").fail_next("POST", "/identity/token", status=503, times=-1)
+    monitor = OpenScaleMonitor(world.settings, ledger)
+    with pytest.raises(ServiceError, match=r"Watson OpenScale: login failed with HTTP 503"):
+        monitor.subscribe(ENDPOINT, SCORING_URL)
+    assert ibm.faults("iam").injected == {"503": 1 + world.settings.ibm_max_retries}
+    assert subscriptions(ibm) == 0
+
+
 def test_a_persistent_fault_names_service_operation_and_status(
     world: MockWorld, ibm: IbmServices, ledger: StateStore
 ) -> None:

@@ -10,7 +10,13 @@ whatever it is, fails, as if the process had died there.
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 IBM_SERVICES = ("openscale", "factsheets", "iam")
@@ -78,3 +84,34 @@ def run_lifecycle(use_case: Any, samples: int = 20) -> Any:
     use_case.configure_quality_monitor()
     use_case.log_feedback(num_samples=samples)
     return use_case.evaluate()
+
+
+def environment_reaching(settings: Any) -> dict[str, str]:
+    """This process's environment with every setting replaced by ``settings``' own (as
+    ``export`` lines would set them): nothing of the user's shell configuration leaks in."""
+    from mlmonitor_lib.emulators.rehearsal import exports
+    from mlmonitor_lib.settings import Settings
+
+    ours = {name.upper() for name in Settings.model_fields} | {"MONITOR_CONFIG_FILE"}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in ours}
+    for line in exports(settings):
+        name, _, value = line.removeprefix("export ").partition("=")
+        env[name] = shlex.split(value)[0] if value else ""
+    return env
+
+
+def cleanup_in_new_process(state_file: Path, settings: Any, timeout_s: float = 600) -> dict:
+    """Run ``python -m mlmonitor_lib state cleanup STATE_FILE`` in a new process reaching the
+    world through ``settings`` (see ``open_to_other_processes``); return its deleted counts.
+
+    The child starts in the state file's folder, so no ``.env`` of the caller's is read.
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", "mlmonitor_lib", "state", "cleanup", "--json", str(state_file)],
+        env=environment_reaching(settings), cwd=Path(state_file).parent, capture_output=True,
+        text=True, timeout=timeout_s, check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the cleanup process exited with {done.returncode}:\n"
+                           f"{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])

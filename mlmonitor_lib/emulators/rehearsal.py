@@ -84,9 +84,7 @@ class RehearsalWorld:
 
     def _start(self) -> None:
         from mlmonitor_lib.aws import boto3_session, make_client
-        from mlmonitor_lib.emulators.sagemaker_front import Forwarder, SageMakerFront
         from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker
-        from mlmonitor_lib.emulators.transport import LoopbackServer
         from mlmonitor_lib.ibm.openscale import instant_sdk_waits
 
         if self.flavour != "prem":
@@ -98,52 +96,23 @@ class RehearsalWorld:
         if self.instant_waits:
             self._stack.enter_context(instant_sdk_waits())
 
-        self.moto_url = self._start_moto()
+        self.moto_url = start_moto_server(self._stack)
         # The front's side: its own session to moto carries the data-plane hooks; no retries
         # there (the client's retries are the ones a rehearsal exercises).
         self.server_session = boto3_session(
-            Settings.load(**self._aws_settings(self.moto_url)), max_attempts=1)
+            Settings.load(**aws_settings(self.moto_url, self.bucket)), max_attempts=1)
         self.local_sagemaker = LocalSageMaker(self.server_session,
                                               self.workdir / "sagemaker").install()
         self._stack.callback(self.local_sagemaker.uninstall)
-        forwarder = Forwarder(self.moto_url)
-        self._stack.callback(forwarder.close)
-        front = LoopbackServer(SageMakerFront(self.server_session, forwarder),
-                               port=self.aws_port).start()
-        self._stack.callback(front.stop)
-        self.aws_url = front.url
+        self.aws_url = serve_sagemaker_front(self._stack, self.server_session, self.moto_url,
+                                             port=self.aws_port)
         make_client(self.server_session, "iam").create_role(
             RoleName=ROLE_NAME, AssumeRolePolicyDocument="{}", Path="/")
 
         self.ibm = IbmServices.create(self.workdir)
-        (router,) = self.ibm.routers("prem").values()
-        cluster = LoopbackServer(router, port=self.ibm_port).start()
-        self._stack.callback(cluster.stop)
-        self.ibm_url = cluster.url
-
+        self.ibm_url = serve_cp4d_cluster(self._stack, self.ibm, port=self.ibm_port)
         self.settings = self.settings_for(self.flavour)
         self.session = boto3_session(self.settings)  # what live builds: nothing installed
-
-    def _start_moto(self) -> str:
-        from moto.server import ThreadedMotoServer
-
-        # moto's werkzeug server logs every request line to stderr: keep only its warnings.
-        werkzeug = logging.getLogger("werkzeug")
-        self._stack.callback(werkzeug.setLevel, werkzeug.level)
-        werkzeug.setLevel(logging.WARNING)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        self._stack.callback(_stop_moto, server)
-        host, port = server.get_host_and_port()
-        return f"http://{host}:{port}"
-
-    def _aws_settings(self, endpoint_url: str) -> dict[str, Any]:
-        return {
-            "aws_access_key_id": ACCESS_KEY_ID, "aws_secret_access_key": SECRET_ACCESS_KEY,
-            "aws_session_token": None, "aws_default_region": REGION,
-            "aws_endpoint_url": endpoint_url, "bucket_name": self.bucket,
-            "aws_role": f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}",
-        }
 
     def settings_for(self, flavour: IbmFlavour) -> Settings:
         """Settings reaching this world as live would: URLs and credentials, nothing else.
@@ -155,11 +124,15 @@ class RehearsalWorld:
         if self.ibm is None or self.workdir is None:
             raise RuntimeError("start() the world first")
         return Settings.load(
-            **self._aws_settings(self.aws_url),
+            **aws_settings(self.aws_url, self.bucket),
             wos_url=None, factsheets_url=None, auth_endpoint=None, api_key=None,
             wos_instance_id=None, state_dir=self.workdir / "state",
             **self.ibm.settings("prem", {CP4D_URL: self.ibm_url}),
         )
+
+    def open_to_other_processes(self) -> Settings:
+        """Settings another process uses to reach this world: its own, already on loopback."""
+        return self.settings_for(self.flavour)
 
     def stop(self) -> None:
         self._stack.close()
@@ -169,6 +142,58 @@ class RehearsalWorld:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def aws_settings(endpoint_url: str, bucket: str) -> dict[str, Any]:
+    """The AWS half of settings reaching an emulated AWS at ``endpoint_url``."""
+    return {
+        "aws_access_key_id": ACCESS_KEY_ID, "aws_secret_access_key": SECRET_ACCESS_KEY,
+        "aws_session_token": None, "aws_default_region": REGION,
+        "aws_endpoint_url": endpoint_url, "bucket_name": bucket,
+        "aws_role": f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}",
+    }
+
+
+def start_moto_server(stack: contextlib.ExitStack) -> str:
+    """moto's threaded server on a free 127.0.0.1 port, stopped with ``stack``; its URL.
+
+    It serves moto's in-process backends, so inside ``mock_aws`` it shows the mock's state.
+    """
+    from moto.server import ThreadedMotoServer
+
+    # moto's werkzeug server logs every request line to stderr: keep only its warnings.
+    werkzeug = logging.getLogger("werkzeug")
+    stack.callback(werkzeug.setLevel, werkzeug.level)
+    werkzeug.setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    stack.callback(_stop_moto, server)
+    host, port = server.get_host_and_port()
+    return f"http://{host}:{port}"
+
+
+def serve_sagemaker_front(stack: contextlib.ExitStack, server_session: Any, moto_url: str,
+                          port: int = 0) -> str:
+    """The SageMaker front (data plane through ``server_session``'s LocalSageMaker hooks, the
+    rest forwarded to ``moto_url``) on loopback, stopped with ``stack``; its URL."""
+    from mlmonitor_lib.emulators.sagemaker_front import Forwarder, SageMakerFront
+    from mlmonitor_lib.emulators.transport import LoopbackServer
+
+    forwarder = Forwarder(moto_url)
+    stack.callback(forwarder.close)
+    front = LoopbackServer(SageMakerFront(server_session, forwarder), port=port).start()
+    stack.callback(front.stop)
+    return front.url
+
+
+def serve_cp4d_cluster(stack: contextlib.ExitStack, ibm: IbmServices, port: int = 0) -> str:
+    """The IBM emulators as one Cloud Pak for Data cluster on loopback; its URL."""
+    from mlmonitor_lib.emulators.transport import LoopbackServer
+
+    (router,) = ibm.routers("prem").values()
+    cluster = LoopbackServer(router, port=port).start()
+    stack.callback(cluster.stop)
+    return cluster.url
 
 
 def _stop_moto(server: Any) -> None:

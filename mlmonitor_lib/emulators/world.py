@@ -150,6 +150,7 @@ class MockWorld:
     local_sagemaker: Any = None
     ibm: IbmServices | None = None
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    _opened: Settings | None = None
 
     def start(self) -> MockWorld:
         import responses
@@ -193,8 +194,40 @@ class MockWorld:
             state_dir=self.workdir / "state", **self.ibm.settings(flavour),
         )
 
+    def open_to_other_processes(self) -> Settings:
+        """Settings another process uses to reach this world's state, e.g. to clean up from a
+        state file after a crash as a user would, in a new session.
+
+        Opened on first call, closed with the world: moto's threaded server (it serves the
+        in-process ``mock_aws`` backends), the SageMaker front over this world's hooked session
+        (its local data plane included) and the IBM emulators as a Cloud Pak for Data cluster,
+        all on 127.0.0.1. IBM is reached as CP4D whichever flavour created the resources: both
+        flavours share one state, and the AI Factsheets SDK's IBM Cloud hosts are hard-coded.
+        """
+        if self._opened is None:
+            from mlmonitor_lib.emulators.rehearsal import (
+                aws_settings,
+                serve_cp4d_cluster,
+                serve_sagemaker_front,
+                start_moto_server,
+            )
+
+            if self.ibm is None or self.workdir is None:
+                raise RuntimeError("start() the world first")
+            moto_url = start_moto_server(self._stack)
+            aws_url = serve_sagemaker_front(self._stack, self.session, moto_url)
+            ibm_url = serve_cp4d_cluster(self._stack, self.ibm)
+            self._opened = Settings.load(
+                **aws_settings(aws_url, self.bucket),
+                wos_url=None, factsheets_url=None, auth_endpoint=None, api_key=None,
+                wos_instance_id=None, state_dir=self.workdir / "state",
+                **self.ibm.settings("prem", {CP4D_URL: ibm_url}),
+            )
+        return self._opened
+
     def stop(self) -> None:
         self._stack.close()
+        self._opened = None
 
     def __enter__(self) -> MockWorld:
         return self.start()
@@ -222,4 +255,8 @@ class LiveWorld:
                 f"the live account is ENV={self.settings.env}; scenarios for ENV={flavour} "
                 "need a second run with that account's settings"
             )
+        return self.settings
+
+    def open_to_other_processes(self) -> Settings:
+        """The account's own settings: another process reaches it as this one does."""
         return self.settings

@@ -112,7 +112,14 @@ def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-def _authenticator(settings: Settings) -> Any:
+def _authenticator(settings: Settings, max_retries: int, retry_interval: float) -> Any:
+    """IAM (IBM Cloud) or CP4D authenticator whose token requests retry like service calls."""
+    from mlmonitor_lib.ibm.retries import retry_token_requests
+
+    return retry_token_requests(_plain_authenticator(settings), max_retries, retry_interval)
+
+
+def _plain_authenticator(settings: Settings) -> Any:
     from ibm_cloud_sdk_core.authenticators import CloudPakForDataAuthenticator, IAMAuthenticator
 
     if settings.env == "prem":
@@ -154,10 +161,17 @@ def build_client(
         )
     from ibm_watson_openscale import APIClient
 
-    with sdk_call("login", "Check API_KEY / CP4D credentials and the IAM or CP4D URL."):
+    max_retries = settings.ibm_max_retries if retries is None else retries
+    interval = settings.ibm_retry_interval if retry_interval is None else retry_interval
+    from mlmonitor_lib.ibm.retries import retrying_requests
+
+    # On CP4D the SDK also posts to /icp4d-api/v1/authorize itself at login, through the
+    # module-level requests.post: that call retries only inside retrying_requests.
+    with sdk_call("login", "Check API_KEY / CP4D credentials and the IAM or CP4D URL."), \
+            retrying_requests(max_retries, interval):
         try:
             client = APIClient(
-                authenticator=_authenticator(settings),
+                authenticator=_authenticator(settings, max_retries, interval),
                 service_url=settings.effective_wos_url,
                 service_instance_id=instance_id,
             )
@@ -170,10 +184,7 @@ def build_client(
                 f"Watson OpenScale: login failed: {exc}. Check CP4D_USERNAME "
                 "and CP4D_PASSWORD / API_KEY."
             ) from None
-    client.enable_retries(
-        max_retries=settings.ibm_max_retries if retries is None else retries,
-        retry_interval=settings.ibm_retry_interval if retry_interval is None else retry_interval,
-    )
+    client.enable_retries(max_retries=max_retries, retry_interval=interval)
     return client
 
 

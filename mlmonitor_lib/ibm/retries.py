@@ -67,3 +67,23 @@ def exhausted_status(exc: BaseException) -> int | None:
     responses"), so an error can name it instead of blaming the network."""
     found = re.search(r"too many (\d{3}) error responses", str(exc))
     return int(found.group(1)) if found else None
+
+
+def retry_token_requests(authenticator: Any, max_retries: int, retry_interval: float) -> Any:
+    """Give an sdk-core authenticator's token requests the same retries as service calls.
+
+    Why: ``enable_retries`` mounts the ``Retry`` on the service's own session only; the token
+    manager (IAM ``/identity/token``, CP4D ``/icp4d-api/v1/authorize``) posts through the
+    module-level ``requests.request``, so one 503 from IAM at login or at a token refresh
+    would fail an onboarding the service calls would have survived. The manager's ``_request``
+    is wrapped on this instance only; a 401 (wrong API key) is not retried.
+    """
+    manager = authenticator.token_manager
+    plain_request = manager._request
+
+    def _request(*args: Any, **kwargs: Any) -> Any:
+        with retrying_requests(max_retries, retry_interval):
+            return plain_request(*args, **kwargs)
+
+    manager._request = _request
+    return authenticator
