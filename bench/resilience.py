@@ -9,7 +9,7 @@ Runs, against one MockWorld and one small training job:
 * bad inputs the library can be handed: malformed signatures, corrupt or truncated IDX files,
   wrong image shapes, NaN/Inf pixels, an unknown endpoint, a wrong API key, missing settings;
 * crash-safe cleanup: a crash right after each resource is created, then ``cleanup()`` from
-  the state file (:mod:`mlmonitor_lib.emulators.crash`);
+  the state file in a new process (:mod:`mlmonitor_lib.emulators.crash`);
 * a secret scan of everything the whole onboarding (training included) left behind.
 
 Prints ONE summary (faults injected / survived / cleanly reported, resources leaked, secret
@@ -336,9 +336,7 @@ def crash_cases(world: MockWorld, job: str, tmp: Path) -> list[dict[str, Any]]:
             error = first_line(exc)
         crash.lift_faults(world)
         alive_at_crash = sum(grown(alive_before, leftovers(world)).values())
-        with contextlib.redirect_stdout(io.StringIO()):
-            ModelUseCase.load(state_file, settings=world.settings,
-                              session=world.session).cleanup()
+        crash.cleanup_in_new_process(state_file, world.open_to_other_processes())
         out.append({"point": crash.point_id(point), "crashed": bool(fired and error),
                     "error": error, "resources_at_crash": alive_at_crash,
                     "leaked": grown(alive_before, leftovers(world))})
