@@ -44,8 +44,9 @@ def resolve_source_dir(source_dir: str | Path) -> Path:
     for path in (candidate, ROOT / candidate):
         if path.is_dir():  # a folder without a signature is refused by load_signature
             return path.resolve()
+    places = dict.fromkeys(str(p) for p in (Path.cwd(), ROOT))  # once each, in order
     raise SettingsError(
-        f"model use case folder {source_dir!r} not found (looked in {Path.cwd()} and {ROOT}); "
+        f"model use case folder {source_dir!r} not found (looked in {' and '.join(places)}); "
         "pass the folder that holds model_signature.json"
     )
 

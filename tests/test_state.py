@@ -73,3 +73,30 @@ def test_corrupt_or_missing_state_file_is_named(tmp_path):
 def test_unknown_field_is_refused(store):
     with pytest.raises(StateError, match="unknown lifecycle state field"):
         store.update(trainde=True)
+
+
+def test_state_show_lists_flags_and_live_resources(tmp_path, capsys):
+    from pathlib import Path
+
+    from mlmonitor_lib.cli import main
+
+    use_case_dir = Path(__file__).resolve().parents[1] / "use_case_mnist_tf"
+    store = StateStore.create(tmp_path / "run.json",
+                              LifecycleState(run_id="r1", source_dir=str(use_case_dir)))
+    store.record("serving", "endpoint", "ep-1")
+    store.record("wos", "subscription", "sub-1")
+    store.forget("wos", "subscription", "sub-1")
+    store.update(trained=True, deployed=True)
+    assert main(["state", "show", str(store.path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 resource(s) alive:" in out and "serving endpoint ep-1" in out
+    assert "sub-1" not in out
+
+
+def test_state_commands_name_a_missing_state_file(tmp_path, capsys):
+    from mlmonitor_lib.cli import main
+
+    missing = tmp_path / "nowhere.json"
+    assert main(["state", "cleanup", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert str(missing) in err and "does not exist" in err
