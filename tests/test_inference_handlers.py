@@ -230,7 +230,7 @@ def softmax_rows(n: int, seed: int = 0) -> list[list[float]]:
     return (exp / exp.sum(axis=1, keepdims=True)).tolist()
 
 
-def test_output_handler_openscale_shape() -> None:
+def test_output_handler_openscale_shape(fast_path: str) -> None:
     rows = softmax_rows(3)
     body, content_type = inference.output_handler(tfs_response({"predictions": rows}), ctx())
     assert content_type == "application/json"
@@ -243,7 +243,7 @@ def test_output_handler_openscale_shape() -> None:
     assert all(isinstance(v[0], int) for v in prediction["values"])
 
 
-def test_output_handler_accepts_columnar_outputs() -> None:
+def test_output_handler_accepts_columnar_outputs(fast_path: str) -> None:
     rows = softmax_rows(1)
     body, _ = inference.output_handler(tfs_response({"outputs": {"output_0": rows}}), ctx())
     assert json.loads(body)["predictions"][0]["values"][0][1] == rows[0]
@@ -272,12 +272,26 @@ def test_output_handler_non_json_error_body() -> None:
         ({"predictions": [["x"] * 10]}, "not 10 finite probabilities"),
     ],
 )
-def test_output_handler_refuses_malformed_predictions(payload: Any, match: str) -> None:
+def test_output_handler_refuses_malformed_predictions(payload: Any, match: str,
+                                                     fast_path: str) -> None:
     with pytest.raises(inference.ModelServerError, match=match):
         inference.output_handler(tfs_response(payload), ctx())
 
 
-def test_output_handler_invalid_json() -> None:
+@pytest.mark.parametrize("spacing", [{}, {"separators": (",", ":")}, {"indent": 2}])
+def test_output_handler_fast_path_writes_the_standard_bytes(
+    spacing: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = softmax_rows(5, seed=3) + [[0.1] * 10, [1.0] + [0.0] * 9, [0.0, 0.5, 0.5] + [0.0] * 7]
+    response = SimpleNamespace(status_code=200,
+                               content=json.dumps({"predictions": rows}, **spacing).encode())
+    fast = inference._fast_openscale_body(response.content)
+    assert fast is not None
+    monkeypatch.setattr(inference, "_simdjson", None)
+    assert inference.output_handler(response, ctx()) == (fast, "application/json")
+
+
+def test_output_handler_invalid_json(fast_path: str) -> None:
     response = SimpleNamespace(status_code=200, content=b"<html>")
     with pytest.raises(inference.ModelServerError, match="not JSON"):
         inference.output_handler(response, ctx())
@@ -315,9 +329,43 @@ def test_inference_module_imports_neither_tensorflow_nor_our_library() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_inference_module_works_without_pysimdjson() -> None:
+    """The serving image may lack the optional accelerator: the module must not need it."""
+    code = (
+        "import importlib.util, json, sys\n"
+        "sys.modules['simdjson'] = None  # makes `import simdjson` raise ImportError\n"
+        f"spec = importlib.util.spec_from_file_location('inference', {str(USE_CASE_DIR / 'inference.py')!r})\n"  # noqa: E501
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "body = json.dumps({'instances': [[0.5] * 784]}).encode()\n"
+        "request = module.input_handler(body, None)\n"
+        "print(module._simdjson, len(json.loads(request)['instances'][0]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["None", "28"]
+
+
 # ----------------------------------------------------------------- fast path
-# input_handler's fast path must answer exactly what the standard path answers (json.loads,
-# np.asarray, _validated, json.dumps(tolist())), or step aside so the standard path does.
+# input_handler's fast paths must answer what the standard path answers (json.loads,
+# np.asarray, _validated, json.dumps(tolist())), or step aside so the standard path does. The
+# standard-library one answers byte for byte; the simdjson one (when pysimdjson is installed)
+# with the same numbers, bit for bit, passing an N x 28 x 28 x 1 array on in the caller's text.
+
+
+@pytest.fixture(params=["stdlib", "simdjson"])
+def fast_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "stdlib":
+        monkeypatch.setattr(inference, "_simdjson", None)
+    else:
+        assert inference._simdjson is not None, "pysimdjson is a dependency of the suite"
+    return request.param
+
+
+def same_request(request: str, expected: str, path: str) -> bool:
+    """Byte for byte from the stdlib path; the same float64 bits and shape from simdjson's."""
+    if path == "stdlib":
+        return request == expected
+    ours, theirs = instances(request).astype(np.float64), instances(expected)
+    return ours.shape == theirs.shape and ours.tobytes() == theirs.astype(np.float64).tobytes()
 
 
 def standard_request(body: bytes) -> str:
@@ -374,16 +422,24 @@ FAST_BODIES = _fast_bodies()
 
 
 @pytest.mark.parametrize("name", list(FAST_BODIES))
-def test_fast_path_is_byte_identical_to_the_standard_path(name: str) -> None:
+def test_fast_path_answers_what_the_standard_path_answers(name: str, fast_path: str) -> None:
     body = FAST_BODIES[name]
     fast = inference._fast_json_request(body)
     assert fast is not None, "the fast path should take this body"
-    assert fast == standard_request(body)
+    assert same_request(fast, standard_request(body), fast_path)
     assert inference.input_handler(body, ctx()) == fast
     assert inference.input_handler(body, ctx()) == fast  # again, from the spelling cache
 
 
-def test_fast_path_round_trip_keeps_every_value_exactly() -> None:
+def test_simdjson_path_passes_a_batch_on_in_the_callers_text(fast_path: str) -> None:
+    body = FAST_BODIES["compact-NHWC"]
+    request = inference._fast_json_request(body)
+    assert request is not None
+    array_text = body[len(b'{"input_data":[{"values":'):-len(b"}]}")].decode()
+    assert (request == '{"instances": ' + array_text + "}") == (fast_path == "simdjson")
+
+
+def test_fast_path_round_trip_keeps_every_value_exactly(fast_path: str) -> None:
     rng = np.random.default_rng(3)
     edge = [0.0, -0.0, 1.0, 5e-324, 1e-300, 2.2250738585072014e-308, 0.1, 1 / 3,
             0.30000000000000004, float(np.nextafter(1.0, 0.0)), float(np.nextafter(0.0, 1.0))]
@@ -396,7 +452,7 @@ def test_fast_path_round_trip_keeps_every_value_exactly() -> None:
         assert back.tobytes() == batch.tobytes()  # bit for bit, signs of zero included
 
 
-def test_tf_serving_emulator_reads_the_fast_request_exactly() -> None:
+def test_tf_serving_emulator_reads_the_fast_request_exactly(fast_path: str) -> None:
     from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_array
 
     batch = np.random.default_rng(5).random((3, 28, 28, 1))
@@ -413,7 +469,7 @@ FALLBACK_TOKENS = ["01", ".5", "1.", "+1", "1e", "--1", "0x1", "1e400", "-1e400"
 
 @pytest.mark.parametrize("token", FALLBACK_TOKENS)
 @pytest.mark.parametrize("wrap", ["instances", "input_data"])
-def test_fast_path_steps_aside_for_other_numbers(token: str, wrap: str) -> None:
+def test_fast_path_steps_aside_for_other_numbers(token: str, wrap: str, fast_path: str) -> None:
     body = numbers_body(["0.5"] * 783 + [token], wrap)
     assert inference._fast_json_request(body) is None
     assert handler_outcome(body) == standard_outcome(body)
@@ -451,19 +507,21 @@ FALLBACK_BODIES = _fallback_bodies()
 
 
 @pytest.mark.parametrize("name", list(FALLBACK_BODIES))
-def test_fast_path_steps_aside_for_other_bodies(name: str) -> None:
+def test_fast_path_steps_aside_for_other_bodies(name: str, fast_path: str) -> None:
     body = FALLBACK_BODIES[name]
     assert inference._fast_json_request(body) is None
     assert handler_outcome(body) == standard_outcome(body)
 
 
-def test_max_batch_takes_the_fast_path() -> None:
+def test_max_batch_takes_the_fast_path(fast_path: str) -> None:
     body = json.dumps({"instances": np.full((inference.MAX_BATCH_SIZE, 784), 0.5).tolist()})
     request = inference._fast_json_request(body.encode())
-    assert request is not None and request == standard_request(body.encode())
+    assert request is not None
+    assert same_request(request, standard_request(body.encode()), fast_path)
 
 
 def test_spelling_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(inference, "_simdjson", None)  # the cache is the stdlib path's
     monkeypatch.setattr(inference, "_CELLS", {})
     monkeypatch.setattr(inference, "_MAX_CELLS", 8)
     for body in (FAST_BODIES["many-distinct"], FAST_BODIES["spellings"]):
@@ -474,8 +532,10 @@ def test_spelling_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     "array",
     [images(3), images(2).astype(np.float32), np.random.default_rng(1).random((2, 784)),
-     np.zeros((2, 28, 28)), -np.zeros((1, 784)), np.ones((1, 28, 28, 1), dtype=np.uint8)],
-    ids=["u8-scaled", "float32", "many-distinct", "zeros", "negative-zeros", "uint8"],
+     np.zeros((2, 28, 28)), -np.zeros((1, 784)), np.ones((1, 28, 28, 1), dtype=np.uint8),
+     np.array([[0.0, -0.0] * 392])],
+    ids=["u8-scaled", "float32", "many-distinct", "zeros", "negative-zeros", "uint8",
+         "mixed-zeros"],
 )
 def test_npy_request_is_byte_identical_to_json_dumps(array: np.ndarray) -> None:
     request = inference.input_handler(as_npy(array), ctx("application/x-npy"))

@@ -3,8 +3,8 @@
 The training job copies this file to ``<model_dir>/code/inference.py``: the TF Serving container
 (``tensorflow-inference`` images) only looks for that exact name. The container imports it with
 ``importlib`` (no package, no ``sys.path`` entry for our library), so this module must stay
-self-contained: standard library + numpy only. No TensorFlow import either, so it loads in
-milliseconds both in the container and in the local emulator.
+self-contained: standard library + numpy, and pysimdjson when present. No TensorFlow import
+either, so it loads in milliseconds both in the container and in the local emulator.
 
 Request flow (per the container's ``python_service.py``)::
 
@@ -44,12 +44,20 @@ With the standard library alone, ``json.loads`` of a 100-image body, ``np.asarra
 ``json.dumps(batch.tolist())`` of the request cost about 15 times what the model needs to classify
 the batch. ``input_handler`` therefore first tries :func:`_fast_json_request`, which handles the
 common body (a rectangular array of plain JSON numbers in [0, 1]) without building 78,400 Python
-floats, and emits exactly the bytes the standard path would; :func:`_dumps_instances` does the same
-for ``.npy`` bodies. Whenever a body is not provably such an array (strings, ``NaN``, ragged or
-mis-shaped lists, out-of-range pixels, spellings JSON forbids such as ``01`` or ``.5``, extra keys),
-the fast path returns ``None`` and the standard path runs, so results and error messages never
-differ from it. The techniques are copies of ``mlmonitor_lib.emulators.sagemaker_local.fastjson``
-and ``mlmonitor_lib.aws.jsonarray``, not imports: this file runs inside SageMaker's container, where
+floats:
+
+* with ``pysimdjson`` importable (``pip install pysimdjson``: add it to the serving image, or to
+  ``code/requirements.txt`` if your endpoint may reach PyPI), simdjson reads the array straight
+  into doubles and a valid N x 28 x 28 x 1 batch is passed on to TF Serving verbatim: the same
+  numbers as the standard path, in the caller's spelling;
+* without it, a standard-library parser converts each distinct number spelling once and emits
+  exactly the bytes the standard path would; :func:`_dumps_instances` does the same for ``.npy``.
+
+Whenever a body is not provably such an array (strings, ``NaN``, ragged or mis-shaped lists,
+out-of-range pixels, spellings JSON forbids such as ``01`` or ``.5``, extra keys), the fast path
+returns ``None`` and the standard path runs, so results and error messages never differ from it.
+The techniques are copies of ``mlmonitor_lib.emulators.sagemaker_local.fastjson`` and
+``mlmonitor_lib.aws.jsonarray``, not imports: this file runs inside SageMaker's container, where
 our package is not installed (see the first paragraph).
 """
 
@@ -59,10 +67,16 @@ import io
 import json
 import math
 import re
+import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
+
+try:  # optional accelerator (see "Speed"): not in the serving image unless you add it
+    import simdjson as _simdjson
+except ImportError:
+    _simdjson = None
 
 IMAGE_SIDE = 28
 NUM_CLASSES = 10
@@ -313,6 +327,8 @@ def _fast_json_request(body: bytes) -> str | None:
             return None
         end -= 1
     text = body[start:_rstrip_ws(body, start, end)]
+    if _simdjson is not None:
+        return _simdjson_request(text)
     if text[:1] != b"[" or text.translate(None, _ARRAY_CHARS):  # strings, objects, literals
         return None
     skeleton = text.translate(None, _NUMBER_CHARS)
@@ -343,6 +359,52 @@ def _fast_json_request(body: bytes) -> str | None:
     if verbatim:
         return '{"instances": ' + text.decode("ascii") + "}"
     return _assemble_instances(list(map(cells.__getitem__, tokens)))
+
+
+def _simdjson_request(text: bytes) -> str | None:
+    """The ``:predict`` request for the image array ``text``, read by simdjson, or ``None``.
+
+    simdjson reads strict JSON only and every number as ``json.loads`` does, straight into
+    doubles; the skeleton gives the shape. A valid N x 28 x 28 x 1 batch is passed on verbatim
+    (same numbers as the standard path, in the caller's spelling); other accepted shapes are
+    re-shaped and written like the standard path writes them.
+    """
+    # Anything but numbers, commas and brackets (strings, objects, literals, stray characters)
+    # stays in the skeleton and fails its check; then the numbers alone are read as one flat
+    # array, which spares simdjson a nested array per pixel.
+    shape = _shape_of_skeleton(text.translate(None, _NUMBER_CHARS + _WS))
+    if (shape is None or shape[1:] not in _ACCEPTED_IMAGE_SHAPES
+            or not 1 <= shape[0] <= MAX_BATCH_SIZE):
+        return None
+    buffer = _read_numbers(b"[" + text.translate(None, b"[]") + b"]")
+    if buffer is None:
+        return None
+    pixels = np.frombuffer(buffer, dtype=np.float64)
+    if pixels.size != math.prod(shape) or not (pixels.min() >= 0.0 and pixels.max() <= 1.0):
+        return None
+    if shape[1:] == (IMAGE_SIDE, IMAGE_SIDE, 1):
+        return '{"instances": ' + text.decode("ascii") + "}"
+    return _dumps_instances(pixels.reshape(shape[0], IMAGE_SIDE, IMAGE_SIDE, 1))
+
+
+_PARSERS = threading.local()  # one simdjson Parser per thread: a parser is not shareable
+
+
+def _read_numbers(text: bytes) -> memoryview | None:
+    """Every number of the JSON array ``text``, flattened, as doubles; None unless ``text`` is
+    strict JSON holding only numbers that fit a double (``1e400`` and integers beyond 64 bits
+    give None, so the standard path names the problem)."""
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = _simdjson.Parser()
+    try:
+        document = parser.parse(text)
+        try:
+            return memoryview(document.as_buffer(of_type="d"))
+        finally:
+            del document  # the parser refuses to parse again while a document is alive
+    except (ValueError, TypeError, RuntimeError):  # RuntimeError: BIGINT_ERROR
+        return None
 
 
 def _rstrip_ws(data: bytes, start: int, end: int) -> int:
@@ -421,15 +483,53 @@ def _dumps_instances(batch: np.ndarray) -> str:
     """``json.dumps({"instances": batch.tolist()})`` for a validated float64 N x 28 x 28 x 1 batch.
 
     Scaled pixels take few distinct values: each is formatted once (``repr``, as json.dumps
-    does) and the text assembled from those. Many distinct values, or a negative zero (which
-    ``np.unique`` merges with 0.0), take the standard path.
+    does) and the text assembled from those. Many distinct values, or a negative zero anywhere
+    (``np.unique`` merges it with 0.0, keeping either), take the standard path.
     """
     flat = batch.reshape(-1)
+    if np.signbit(flat).any():  # validated pixels are >= 0: only -0.0 has its sign bit set
+        return json.dumps({"instances": batch.tolist()})
     distinct, inverse = np.unique(flat, return_inverse=True)
-    if distinct.size > max(_MAX_DISTINCT, flat.size // 8) or np.signbit(distinct).any():
+    if distinct.size > max(_MAX_DISTINCT, flat.size // 8):
         return json.dumps({"instances": batch.tolist()})
     table = np.array(["[" + repr(v) + "]" for v in distinct.tolist()], dtype=object)
     return _assemble_instances(table[inverse.reshape(-1)].tolist())
+
+
+_PREDICTIONS_HEAD = re.compile(_SPACE + rb"\{" + _SPACE + rb'"predictions"' + _SPACE + rb":"
+                               + _SPACE)
+
+
+def _fast_openscale_body(content: bytes) -> str | None:
+    """``output_handler``'s body for ``{"predictions": [[p0..p9], ...]}`` read by simdjson, or
+    None for anything else or anything the standard path would refuse (it then says why).
+
+    The same bytes as the standard path: simdjson reads each number as ``json.loads`` does, the
+    label is the first most probable class, the probabilities are written back as floats.
+    """
+    head = _PREDICTIONS_HEAD.match(content)
+    if head is None:
+        return None
+    end = _rstrip_ws(content, head.end(), len(content))
+    if content[end - 1:end] != b"}":
+        return None
+    text = content[head.end():_rstrip_ws(content, head.end(), end - 1)]
+    shape = _shape_of_skeleton(text.translate(None, _NUMBER_CHARS + _WS))
+    if shape is None or len(shape) != 2 or shape[1] != NUM_CLASSES:
+        return None
+    buffer = _read_numbers(b"[" + text.translate(None, b"[]") + b"]")
+    if buffer is None:
+        return None
+    probabilities = np.frombuffer(buffer, dtype=np.float64)
+    if probabilities.size != shape[0] * NUM_CLASSES:
+        return None
+    probabilities = probabilities.reshape(shape)
+    rows = probabilities.tolist()
+    if any(abs(sum(row) - 1.0) > _PROBABILITY_SUM_TOLERANCE for row in rows):
+        return None
+    labels = probabilities.argmax(axis=1).tolist()
+    values = [[label, row] for label, row in zip(labels, rows, strict=True)]
+    return json.dumps({"predictions": [{"fields": list(OUTPUT_FIELDS), "values": values}]})
 
 
 def _check_accept(accept: str | None) -> None:
@@ -496,6 +596,10 @@ def output_handler(response: _Response, context: Any) -> tuple[str, str]:
         raise ModelServerError(
             f"TF Serving answered {response.status_code}: {_server_error_message(response)}"
         )
+    if _simdjson is not None and isinstance(response.content, bytes):
+        fast = _fast_openscale_body(response.content)
+        if fast is not None:
+            return fast, JSON
     try:
         payload = json.loads(_decode(response.content))
     except json.JSONDecodeError as exc:

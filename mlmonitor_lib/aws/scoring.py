@@ -34,8 +34,8 @@ class ScoreResult:
 
 def scoring_body(images: Any) -> bytes:
     """The seed's JSON body for a batch of images (numpy array or nested lists)."""
-    if hasattr(images, "tolist"):  # numpy: the fast encoder writes json.dumps' exact bytes
-        return ('{"input_data": [{"values": ' + dumps_array(images) + "}]}").encode()
+    if hasattr(images, "tolist"):  # numpy: the fast encoder, same numbers as json.dumps
+        return b'{"input_data":[{"values":' + dumps_array(images) + b"}]}"
     return json.dumps({"input_data": [{"values": images}]}).encode()
 
 
