@@ -8,15 +8,14 @@ user's shell would after ``python -m mlmonitor_lib emulators serve``.
 from __future__ import annotations
 
 import json
-import os
-import shlex
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from mlmonitor_lib.emulators.rehearsal import RehearsalWorld, exports
+from mlmonitor_lib.emulators.crash import environment_reaching
+from mlmonitor_lib.emulators.rehearsal import RehearsalWorld
 
 pytestmark = pytest.mark.slow
 
@@ -57,10 +56,7 @@ def run(code: str, env: dict[str, str], cwd) -> str:
 def test_train_in_one_process_then_deploy_to_cleanup_in_another(tmp_path):
     state = str(tmp_path / "state.json")
     with RehearsalWorld(workdir=tmp_path / "world") as world:
-        env = dict(os.environ)
-        for line in exports(world.settings):
-            name, _, value = line.removeprefix("export ").partition("=")
-            env[name] = shlex.split(value)[0] if value else ""
+        env = environment_reaching(world.settings)
         run(TRAIN.format(state=state), env, tmp_path)
         trained = json.loads((tmp_path / "state.json").read_text())
         assert trained["trained"] and trained["model_data"].endswith("/output/model.tar.gz")
