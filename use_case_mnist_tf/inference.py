@@ -369,22 +369,32 @@ def _simdjson_request(text: bytes) -> str | None:
     (same numbers as the standard path, in the caller's spelling); other accepted shapes are
     re-shaped and written like the standard path writes them.
     """
-    # Anything but numbers, commas and brackets (strings, objects, literals, stray characters)
-    # stays in the skeleton and fails its check; then the numbers alone are read as one flat
-    # array, which spares simdjson a nested array per pixel.
+    pixels = _read_array(text)
+    if (pixels is None or pixels.shape[1:] not in _ACCEPTED_IMAGE_SHAPES
+            or not 1 <= pixels.shape[0] <= MAX_BATCH_SIZE
+            or not (pixels.min() >= 0.0 and pixels.max() <= 1.0)):
+        return None
+    if pixels.shape[1:] == (IMAGE_SIDE, IMAGE_SIDE, 1):
+        return '{"instances": ' + text.decode("ascii") + "}"
+    return _dumps_instances(pixels.reshape(pixels.shape[0], IMAGE_SIDE, IMAGE_SIDE, 1))
+
+
+def _read_array(text: bytes) -> np.ndarray | None:
+    """The rectangular JSON number array ``text`` as float64 of its shape, read by simdjson;
+    None for anything else.
+
+    Anything but numbers, commas and brackets (strings, objects, literals, stray characters)
+    stays in the skeleton and fails its check; then the numbers alone are read as one flat
+    array, which spares simdjson a nested array per element.
+    """
     shape = _shape_of_skeleton(text.translate(None, _NUMBER_CHARS + _WS))
-    if (shape is None or shape[1:] not in _ACCEPTED_IMAGE_SHAPES
-            or not 1 <= shape[0] <= MAX_BATCH_SIZE):
+    if shape is None:
         return None
     buffer = _read_numbers(b"[" + text.translate(None, b"[]") + b"]")
     if buffer is None:
         return None
-    pixels = np.frombuffer(buffer, dtype=np.float64)
-    if pixels.size != math.prod(shape) or not (pixels.min() >= 0.0 and pixels.max() <= 1.0):
-        return None
-    if shape[1:] == (IMAGE_SIDE, IMAGE_SIDE, 1):
-        return '{"instances": ' + text.decode("ascii") + "}"
-    return _dumps_instances(pixels.reshape(shape[0], IMAGE_SIDE, IMAGE_SIDE, 1))
+    values = np.frombuffer(buffer, dtype=np.float64)
+    return values.reshape(shape) if values.size == math.prod(shape) else None
 
 
 _PARSERS = threading.local()  # one simdjson Parser per thread: a parser is not shareable
@@ -513,17 +523,9 @@ def _fast_openscale_body(content: bytes) -> str | None:
     end = _rstrip_ws(content, head.end(), len(content))
     if content[end - 1:end] != b"}":
         return None
-    text = content[head.end():_rstrip_ws(content, head.end(), end - 1)]
-    shape = _shape_of_skeleton(text.translate(None, _NUMBER_CHARS + _WS))
-    if shape is None or len(shape) != 2 or shape[1] != NUM_CLASSES:
+    probabilities = _read_array(content[head.end():_rstrip_ws(content, head.end(), end - 1)])
+    if probabilities is None or probabilities.ndim != 2 or probabilities.shape[1] != NUM_CLASSES:
         return None
-    buffer = _read_numbers(b"[" + text.translate(None, b"[]") + b"]")
-    if buffer is None:
-        return None
-    probabilities = np.frombuffer(buffer, dtype=np.float64)
-    if probabilities.size != shape[0] * NUM_CLASSES:
-        return None
-    probabilities = probabilities.reshape(shape)
     rows = probabilities.tolist()
     if any(abs(sum(row) - 1.0) > _PROBABILITY_SUM_TOLERANCE for row in rows):
         return None

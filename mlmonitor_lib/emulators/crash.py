@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -89,15 +88,12 @@ def run_lifecycle(use_case: Any, samples: int = 20) -> Any:
 def environment_reaching(settings: Any) -> dict[str, str]:
     """This process's environment with every setting replaced by ``settings``' own (as
     ``export`` lines would set them): nothing of the user's shell configuration leaks in."""
-    from mlmonitor_lib.emulators.rehearsal import exports
+    from mlmonitor_lib.emulators.rehearsal import environment_values
     from mlmonitor_lib.settings import Settings
 
     ours = {name.upper() for name in Settings.model_fields} | {"MONITOR_CONFIG_FILE"}
     env = {k: v for k, v in os.environ.items() if k.upper() not in ours}
-    for line in exports(settings):
-        name, _, value = line.removeprefix("export ").partition("=")
-        env[name] = shlex.split(value)[0] if value else ""
-    return env
+    return env | environment_values(settings)
 
 
 def cleanup_in_new_process(state_file: Path, settings: Any, timeout_s: float = 600) -> dict:

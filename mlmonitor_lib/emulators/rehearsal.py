@@ -123,12 +123,8 @@ class RehearsalWorld:
             raise LookupError(SAAS_UNAVAILABLE)
         if self.ibm is None or self.workdir is None:
             raise RuntimeError("start() the world first")
-        return Settings.load(
-            **aws_settings(self.aws_url, self.bucket),
-            wos_url=None, factsheets_url=None, auth_endpoint=None, api_key=None,
-            wos_instance_id=None, state_dir=self.workdir / "state",
-            **self.ibm.settings("prem", {CP4D_URL: self.ibm_url}),
-        )
+        return loopback_settings(self.aws_url, self.bucket, self.ibm, self.ibm_url,
+                                 self.workdir / "state")
 
     def open_to_other_processes(self) -> Settings:
         """Settings another process uses to reach this world: its own, already on loopback."""
@@ -152,6 +148,18 @@ def aws_settings(endpoint_url: str, bucket: str) -> dict[str, Any]:
         "aws_endpoint_url": endpoint_url, "bucket_name": bucket,
         "aws_role": f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}",
     }
+
+
+def loopback_settings(aws_url: str, bucket: str, ibm: IbmServices, ibm_url: str,
+                      state_dir: Path) -> Settings:
+    """Settings reaching an emulated world served on loopback as live would: AWS at
+    ``aws_url``, IBM as the CP4D cluster at ``ibm_url``, fake credentials, nothing else."""
+    return Settings.load(
+        **aws_settings(aws_url, bucket),
+        wos_url=None, factsheets_url=None, auth_endpoint=None, api_key=None,
+        wos_instance_id=None, state_dir=state_dir,
+        **ibm.settings("prem", {CP4D_URL: ibm_url}),
+    )
 
 
 def start_moto_server(stack: contextlib.ExitStack) -> str:
@@ -209,10 +217,16 @@ def exports(settings: Settings) -> list[str]:
 
     The only place the emulator's password is printed: the user needs it to log in.
     """
+    return [f"export {name}={shlex.quote(value)}"
+            for name, value in environment_values(settings).items()]
+
+
+def environment_values(settings: Settings) -> dict[str, str]:
+    """The environment variables (secrets in clear) that make a process reach the world."""
     def secret(value: Any) -> str:
         return value.get_secret_value() if value is not None else ""
 
-    values = {
+    return {
         "AWS_ENDPOINT_URL": settings.aws_endpoint_url or "",
         "AWS_ACCESS_KEY_ID": secret(settings.aws_access_key_id),
         "AWS_SECRET_ACCESS_KEY": secret(settings.aws_secret_access_key),
@@ -226,4 +240,3 @@ def exports(settings: Settings) -> list[str]:
         "CATALOG_ID": settings.catalog_id or "",
         "MODEL_ENTRY_ID": settings.model_entry_id or "",
     }
-    return [f"export {name}={shlex.quote(value)}" for name, value in values.items()]

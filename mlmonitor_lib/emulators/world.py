@@ -206,7 +206,7 @@ class MockWorld:
         """
         if self._opened is None:
             from mlmonitor_lib.emulators.rehearsal import (
-                aws_settings,
+                loopback_settings,
                 serve_cp4d_cluster,
                 serve_sagemaker_front,
                 start_moto_server,
@@ -217,12 +217,8 @@ class MockWorld:
             moto_url = start_moto_server(self._stack)
             aws_url = serve_sagemaker_front(self._stack, self.session, moto_url)
             ibm_url = serve_cp4d_cluster(self._stack, self.ibm)
-            self._opened = Settings.load(
-                **aws_settings(aws_url, self.bucket),
-                wos_url=None, factsheets_url=None, auth_endpoint=None, api_key=None,
-                wos_instance_id=None, state_dir=self.workdir / "state",
-                **self.ibm.settings("prem", {CP4D_URL: ibm_url}),
-            )
+            self._opened = loopback_settings(aws_url, self.bucket, self.ibm, ibm_url,
+                                             self.workdir / "state")
         return self._opened
 
     def stop(self) -> None:
