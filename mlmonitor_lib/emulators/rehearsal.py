@@ -36,6 +36,7 @@ from mlmonitor_lib.emulators.world import (
     ROLE_NAME,
     IbmFlavour,
     IbmServices,
+    ensure_execution_role,
 )
 from mlmonitor_lib.settings import Settings
 
@@ -83,7 +84,7 @@ class RehearsalWorld:
         return self
 
     def _start(self) -> None:
-        from mlmonitor_lib.aws import boto3_session, make_client
+        from mlmonitor_lib.aws import boto3_session
         from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker
         from mlmonitor_lib.ibm.openscale import instant_sdk_waits
 
@@ -106,8 +107,7 @@ class RehearsalWorld:
         self._stack.callback(self.local_sagemaker.uninstall)
         self.aws_url = serve_sagemaker_front(self._stack, self.server_session, self.moto_url,
                                              port=self.aws_port)
-        make_client(self.server_session, "iam").create_role(
-            RoleName=ROLE_NAME, AssumeRolePolicyDocument="{}", Path="/")
+        ensure_execution_role(self.server_session)
 
         self.ibm = IbmServices.create(self.workdir)
         self.ibm_url = serve_cp4d_cluster(self._stack, self.ibm, port=self.ibm_port)

@@ -133,6 +133,19 @@ class IbmServices:
         return found
 
 
+def ensure_execution_role(session: Any) -> None:
+    """The SageMaker execution role the settings name, created unless moto already holds it.
+
+    Why "unless": moto's threaded server serves process-wide backends, so a rehearsal world
+    started after another one in the same process finds the role already there.
+    """
+    from mlmonitor_lib.aws import make_client
+
+    iam = make_client(session, "iam")
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument="{}", Path="/")
+
+
 @dataclass
 class MockWorld:
     """Start with :meth:`start`, stop with :meth:`stop` (or use as a context manager).
@@ -156,7 +169,7 @@ class MockWorld:
         import responses
         from moto import mock_aws
 
-        from mlmonitor_lib.aws import boto3_session, make_client
+        from mlmonitor_lib.aws import boto3_session
         from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker
         from mlmonitor_lib.emulators.transport import mount
         from mlmonitor_lib.ibm.openscale import instant_sdk_waits
@@ -176,9 +189,7 @@ class MockWorld:
         self.session = boto3_session(self.settings)
         self.local_sagemaker = LocalSageMaker(self.session, self.workdir / "sagemaker").install()
         self._stack.callback(self.local_sagemaker.uninstall)
-        make_client(self.session, "iam").create_role(
-            RoleName=ROLE_NAME, AssumeRolePolicyDocument="{}", Path="/"
-        )
+        ensure_execution_role(self.session)
         return self
 
     def settings_for(self, flavour: IbmFlavour) -> Settings:
