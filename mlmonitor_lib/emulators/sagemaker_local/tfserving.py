@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_array
+from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_request
 
 
 class BadRequest(Exception):
@@ -76,15 +76,7 @@ class TFServingREST:
             return PredictResponse(400, json.dumps({"error": str(exc)}).encode())
 
     def _predict(self, body: bytes | str) -> bytes:
-        request = _parse(body)
-        signature = self.signature(str(request.get("signature_name", self.default_signature)))
-        if ("instances" in request) == ("inputs" in request):
-            raise BadRequest("Missing 'inputs' or 'instances' key" if "inputs" not in request
-                             and "instances" not in request
-                             else "Only one of 'instances' or 'inputs' can be specified")
-        row_format = "instances" in request
-        tensors = self._input_tensors(signature, request["instances" if row_format else "inputs"],
-                                      row_format)
+        signature, tensors, row_format = self.parse_request(body)
         outputs = self._run(signature, tensors)
         if len(outputs) == 1:
             value = next(iter(outputs.values()))
@@ -95,6 +87,20 @@ class TFServingREST:
         return _dumps({"predictions": [
             {k: v[i] for k, v in outputs.items()} for i in range(rows)
         ]})
+
+    def parse_request(self, body: bytes | str
+                      ) -> tuple[Signature, dict[str, np.ndarray], bool]:
+        """The signature a request names, its input tensors, and whether it is in row format
+        (``instances``) rather than columnar (``inputs``); :class:`BadRequest` if invalid."""
+        request = _parse(body)
+        signature = self.signature(str(request.get("signature_name", self.default_signature)))
+        if ("instances" in request) == ("inputs" in request):
+            raise BadRequest("Missing 'inputs' or 'instances' key" if "inputs" not in request
+                             and "instances" not in request
+                             else "Only one of 'instances' or 'inputs' can be specified")
+        row_format = "instances" in request
+        data = request["instances" if row_format else "inputs"]
+        return signature, self._input_tensors(signature, data, row_format), row_format
 
     def _input_tensors(self, signature: Signature, data: Any, row_format: bool
                        ) -> dict[str, np.ndarray]:
@@ -129,9 +135,9 @@ class TFServingREST:
 
 
 def _parse(body: bytes | str) -> dict[str, Any]:
-    fast = parse_numeric_array(body, "instances")
+    fast = parse_numeric_request(body)
     if fast is not None:
-        return {"instances": fast}
+        return fast
     try:
         request = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
