@@ -5,7 +5,8 @@ load hits both alike. The endpoint side is what ``score_model`` does: the adapte
 ``invoke_endpoint`` (JSON body, boto3 ``InvokeEndpoint``, the ``sagemaker_local`` hooks,
 ``inference.py``'s handlers, the TF Serving REST emulation, JSON answer). The direct side calls
 the SavedModel's ``serving_default`` signature with a float32 tensor. A stage breakdown of one
-batch-100 request shows where the extra time goes.
+batch-100 request shows where the extra time goes (each step timed alone, so they leave out
+botocore and the container plumbing).
 
     python bench/serving.py [--iterations 60] [--model-dir DIR]
 

@@ -6,6 +6,7 @@ there), and without TensorFlow: these tests run in well under a second.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import io
 import json
@@ -61,13 +62,14 @@ def as_npy(array: np.ndarray) -> io.BytesIO:
 
 
 def model_input(request: bytes) -> np.ndarray:
-    """The batch a :predict request carries, as TF Serving reads it before its float32 cast."""
+    """The float32 batch a :predict request carries, decoded as TF Serving and the
+    serving_bytes signature decode it (one base64 string of 784 little-endian floats per image)."""
     body = json.loads(request)
-    assert list(body) == ["signature_name", "inputs"]
-    assert body["signature_name"] == inference.PIXELS_SIGNATURE == "serving_pixels"
-    pixels = np.asarray(body["inputs"], dtype=np.float64)
-    assert pixels.ndim == 1 and pixels.size % 784 == 0
-    return pixels.reshape(-1, 28, 28, 1)
+    assert list(body) == ["signature_name", "instances"]
+    assert body["signature_name"] == inference.BYTES_SIGNATURE == "serving_bytes"
+    images = [base64.b64decode(item["b64"], validate=True) for item in body["instances"]]
+    assert all(len(image) == 784 * 4 for image in images)
+    return np.frombuffer(b"".join(images), dtype="<f4").reshape(-1, 28, 28, 1)
 
 
 def tfs_response(predictions: Any, status: int = 200) -> SimpleNamespace:
@@ -85,7 +87,7 @@ def test_openscale_payload_in_every_shape(shape: tuple[int, ...]) -> None:
                                       ctx())
     out = model_input(request)
     assert out.shape == (3, 28, 28, 1)
-    np.testing.assert_array_equal(out.reshape(3, -1), batch.reshape(3, -1))
+    np.testing.assert_array_equal(out.reshape(3, -1), batch.reshape(3, -1).astype(np.float32))
 
 
 @pytest.mark.parametrize("shape", [(28, 28, 1), (28, 28), (784,)], ids=["NHWC", "NHW", "flat"])
@@ -101,13 +103,15 @@ def test_npy_payload(dtype: type) -> None:
              else np.zeros((4, 28, 28)) + 1).astype(dtype)
     out = model_input(inference.input_handler(as_npy(batch), ctx("application/x-npy")))
     assert out.shape == (4, 28, 28, 1)
-    np.testing.assert_allclose(out.reshape(4, 28, 28), batch.astype(np.float64), rtol=0)
+    np.testing.assert_array_equal(out.reshape(4, 28, 28), batch.astype(np.float32))
 
 
-def test_json_values_are_passed_verbatim() -> None:
-    body = {"instances": [[0.123] * 784]}
-    request = inference.input_handler(as_json(body), ctx())
-    assert b"[0.123, 0.123" in request and b"0.12300000" not in request
+def test_request_carries_the_pixels_as_tf_serving_casts_them() -> None:
+    """float32, rounded to nearest as TF Serving casts a JSON number for a float input."""
+    body = {"instances": [[0.123, 1 / 3, 5e-324, -0.0] + [0.5] * 780]}
+    out = model_input(inference.input_handler(as_json(body), ctx())).reshape(-1)
+    expected = np.array([0.123, 1 / 3, 5e-324, -0.0] + [0.5] * 780).astype(np.float32)
+    assert out.tobytes() == expected.tobytes()  # bit for bit: 5e-324 rounds to +0, -0.0 stays
 
 
 def test_content_type_parameters_and_missing_content_type() -> None:
@@ -356,18 +360,20 @@ def test_inference_module_imports_neither_tensorflow_nor_our_library() -> None:
 
 
 def test_inference_module_works_without_pysimdjson() -> None:
-    """The serving image may lack the optional accelerator: the module must not need it."""
+    """The serving image may lack the optional accelerators: the module must not need them."""
     code = (
         "import importlib.util, json, sys\n"
         "sys.modules['simdjson'] = None  # makes `import simdjson` raise ImportError\n"
+        "sys.modules['pybase64'] = None\n"
         f"spec = importlib.util.spec_from_file_location('inference', {str(USE_CASE_DIR / 'inference.py')!r})\n"  # noqa: E501
         "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
         "body = json.dumps({'instances': [[0.5] * 784]}).encode()\n"
         "request = module.input_handler(body, None)\n"
-        "print(module._simdjson, len(json.loads(request)['inputs']))\n"
+        "image = json.loads(request)['instances'][0]['b64']\n"
+        "print(module._simdjson, module._b64encode.__module__, len(image))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["None", "784"]
+    assert out.stdout.split() == ["None", "base64", str(4 * ((784 * 4 + 2) // 3))]
 
 
 # ----------------------------------------------------------------- fast path
@@ -386,17 +392,9 @@ def fast_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
     return request.param
 
 
-def same_request(request: bytes, expected: bytes) -> bool:
-    """The same float64 bits in the same shape (the fast path keeps the caller's spelling)."""
-    ours, theirs = model_input(request), model_input(expected)
-    return ours.shape == theirs.shape and ours.tobytes() == theirs.tobytes()
-
-
 def standard_request(body: bytes) -> bytes:
     """The request the standard path builds (raises its errors)."""
-    batch = inference._validated(inference._images_from_json(body))
-    return json.dumps({"signature_name": "serving_pixels",
-                       "inputs": batch.reshape(-1).tolist()}).encode()
+    return inference.serving_request(inference._validated(inference._images_from_json(body)))
 
 
 def standard_outcome(body: bytes) -> tuple[str, bytes | str]:
@@ -451,17 +449,8 @@ def test_fast_path_answers_what_the_standard_path_answers(name: str, fast_path: 
     body = FAST_BODIES[name]
     assert inference._fast_json_images(body) is not None, "the fast path should take this body"
     request = inference.input_handler(body, ctx())
-    assert same_request(request, standard_request(body))
+    assert request == standard_request(body)
     assert inference.input_handler(body, ctx()) == request  # again, from the spelling cache
-
-
-@pytest.mark.parametrize("shape", ["NHWC", "NHW", "flat"])
-def test_fast_path_passes_the_numbers_on_in_the_callers_text(shape: str, fast_path: str) -> None:
-    body = FAST_BODIES[f"compact-{shape}"]
-    array_text = body[len(b'{"input_data":[{"values":'):-len(b"}]}")]
-    numbers = b"[" + array_text.translate(None, b"[]") + b"]"
-    assert inference.input_handler(body, ctx()) == (
-        b'{"signature_name": "serving_pixels", "inputs": ' + numbers + b"}")
 
 
 def test_fast_path_round_trip_keeps_every_value_exactly(fast_path: str) -> None:
@@ -473,18 +462,8 @@ def test_fast_path_round_trip_keeps_every_value_exactly(fast_path: str) -> None:
         body = json.dumps({"input_data": [{"values": batch.tolist()}]}).encode()
         back = model_input(inference.input_handler(body, ctx()))
         assert back.shape == batch.shape
-        assert back.tobytes() == batch.tobytes()  # bit for bit, signs of zero included
-
-
-def test_tf_serving_emulator_reads_the_fast_request_exactly(fast_path: str) -> None:
-    from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_request
-
-    batch = np.random.default_rng(5).random((3, 28, 28, 1))
-    request = inference.input_handler(json.dumps({"instances": batch.tolist()}).encode(), ctx())
-    parsed = parse_numeric_request(request)
-    assert parsed is not None and parsed["signature_name"] == "serving_pixels"
-    assert parsed["inputs"].shape == (3 * 784,)
-    assert parsed["inputs"].tobytes() == batch.tobytes()
+        # bit for bit as float32, signs of zero included
+        assert back.tobytes() == batch.astype(np.float32).tobytes()
 
 
 # Tokens that are not JSON numbers, or not ones a double holds as np.asarray would: the fast
@@ -549,14 +528,10 @@ def test_fast_path_answers_other_bodies_as_the_standard_path(name: str, fast_pat
 
 
 def test_max_batch_takes_the_fast_path(fast_path: str) -> None:
-    from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_request
-
     body = json.dumps({"instances": np.full((inference.MAX_BATCH_SIZE, 784), 0.5).tolist()})
     assert inference._fast_json_images(body.encode()) is not None
-    # read back with the TF Serving emulator's parser: json.loads of 784,000 numbers is slow
-    parsed = parse_numeric_request(inference.input_handler(body.encode(), ctx()))
-    assert parsed is not None and parsed["inputs"].shape == (inference.MAX_BATCH_SIZE * 784,)
-    assert (parsed["inputs"] == 0.5).all()
+    out = model_input(inference.input_handler(body.encode(), ctx()))
+    assert out.shape == (inference.MAX_BATCH_SIZE, 28, 28, 1) and (out == 0.5).all()
 
 
 def test_spelling_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -564,7 +539,7 @@ def test_spelling_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(inference, "_NUMBERS", {})
     monkeypatch.setattr(inference, "_MAX_NUMBERS", 8)
     for body in (FAST_BODIES["many-distinct"], FAST_BODIES["spellings"]):
-        assert same_request(inference.input_handler(body, ctx()), standard_request(body))
+        assert inference.input_handler(body, ctx()) == standard_request(body)
         assert len(inference._NUMBERS) <= 8
 
 
@@ -576,8 +551,7 @@ def test_spelling_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     ids=["u8-scaled", "float32", "many-distinct", "zeros", "negative-zeros", "uint8",
          "mixed-zeros"],
 )
-def test_npy_request_is_byte_identical_to_json_dumps(array: np.ndarray) -> None:
+def test_npy_request_carries_the_float32_pixels(array: np.ndarray) -> None:
     request = inference.input_handler(as_npy(array), ctx("application/x-npy"))
-    pixels = array.astype(np.float64).reshape(-1)
-    assert request == json.dumps({"signature_name": "serving_pixels",
-                                  "inputs": pixels.tolist()}).encode()
+    expected = array.astype(np.float64).astype(np.float32).reshape(len(array), 28, 28, 1)
+    assert model_input(request).tobytes() == expected.tobytes()

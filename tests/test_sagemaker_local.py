@@ -8,6 +8,7 @@ writes (``1/`` + ``code/inference.py``). The full ModelTrainer + CNN path is in
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import io
 import json
@@ -199,7 +200,7 @@ def test_stop_training_job(sm, s3):
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory, s3: Any) -> tuple[str, Any]:
     """A SavedModel with the CNN's signatures (image N×28×28×1 -> output_0 N×10 softmax, and
-    the same from flat pixels, as tf_cnn_train.py exports them) plus the use case's real
+    the same from binary images, as tf_cnn_train.py exports them) plus the use case's real
     inference.py, uploaded as model.tar.gz; returns (S3 URI, direct signature)."""
     import tensorflow as tf
 
@@ -223,7 +224,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory, s3: Any) -> tuple[str, 
     module = Tiny()
     tf.saved_model.save(module, str(root / "1"), signatures={
         "serving_default": module.serve,
-        train.PIXELS_SIGNATURE: train.pixels_signature(module.serve)})
+        train.BYTES_SIGNATURE: train.bytes_signature(module.serve)})
     (root / "code").mkdir()
     shutil.copy(REPO / "use_case_mnist_tf" / "inference.py", root / "code" / "inference.py")
     buffer = io.BytesIO()
@@ -326,6 +327,28 @@ def test_tf_serving_rest_formats_and_errors(local, endpoint):
     assert serving.predict(b"[1]").status_code == 400
     unknown = json.dumps({"signature_name": "x", "instances": batch})
     assert serving.predict(unknown).status_code == 400
+
+
+def test_tf_serving_reads_binary_strings_as_tf_serving_does(local, endpoint, tiny_model):
+    """{"b64": ...} strings reach a string input as bytes; the handler's request for a batch
+    answers what serving_default answers for it; bad base64 is a 400 naming it."""
+    container = local.endpoint(endpoint).container
+    batch = images(3)
+    request = container.handlers.serving_request(batch)
+    signature, tensors, row_format = container.tf_serving.parse_request(request)
+    assert signature.name == "serving_bytes" and row_format
+    assert [len(item) for item in tensors["image_bytes"]] == [784 * 4] * 3
+    rows = json.loads(container.tf_serving.predict(request).content)["predictions"]
+    direct = tiny_model[1](image=batch.astype(np.float32))["output_0"].numpy()
+    np.testing.assert_array_equal(np.array(rows, dtype=np.float32), direct)
+    bad = container.tf_serving.predict(
+        json.dumps({"signature_name": "serving_bytes", "instances": [{"b64": "%%%"}]}))
+    assert bad.status_code == 400 and "base64" in json.loads(bad.content)["error"]
+    two_floats = base64.b64encode(b"\0" * 8).decode()
+    short = container.tf_serving.predict(
+        json.dumps({"signature_name": "serving_bytes", "instances": [{"b64": two_floats}]}))
+    assert short.status_code == 400
+    assert json.loads(short.content)["error"].startswith("Input to reshape is a tensor with 2 ")
 
 
 def test_unloadable_artifact_makes_the_endpoint_failed(sm, s3):

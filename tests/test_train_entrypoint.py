@@ -7,6 +7,7 @@ cores: one module-scoped training run, many checks on what it left behind.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import os
@@ -163,9 +164,10 @@ def test_saved_model_serves_through_the_handlers(trained: SimpleNamespace) -> No
 
     request = json.loads(inference.input_handler(body, context))
     signatures = tf.saved_model.load(str(trained.model_dir / "1")).signatures
-    assert request["signature_name"] == train_module.PIXELS_SIGNATURE
+    assert request["signature_name"] == train_module.BYTES_SIGNATURE
+    image_bytes = [base64.b64decode(item["b64"]) for item in request["instances"]]
     outputs = signatures[request["signature_name"]](
-        **{train_module.PIXELS_INPUT_NAME: tf.constant(request["inputs"], dtype=tf.float32)})
+        **{train_module.BYTES_INPUT_NAME: tf.constant(image_bytes)})
     predictions = next(iter(outputs.values())).numpy()
     default = signatures["serving_default"](
         image=tf.constant(x.reshape(8, 28, 28, 1), dtype=tf.float32))

@@ -3,13 +3,14 @@
 The training job copies this file to ``<model_dir>/code/inference.py``: the TF Serving container
 (``tensorflow-inference`` images) only looks for that exact name. The container imports it with
 ``importlib`` (no package, no ``sys.path`` entry for our library), so this module must stay
-self-contained: standard library + numpy, and pysimdjson when present. No TensorFlow import
-either, so it loads in milliseconds both in the container and in the local emulator.
+self-contained: standard library + numpy, and pysimdjson and pybase64 when present. No
+TensorFlow import either, so it loads in milliseconds both in the container and in the local
+emulator.
 
 Request flow (per the container's ``python_service.py``)::
 
     body --input_handler(data, context)--> TF Serving REST ":predict" request JSON
-         (signature "serving_pixels": the validated pixels as one flat array, see "Speed")
+         (signature "serving_bytes": the validated pixels in binary, see "Speed")
          --POST context.rest_uri--> TF Serving response (.status_code, .content)
          --output_handler(response, context)--> (body, content type) returned to the caller
 
@@ -41,26 +42,26 @@ with a non-200 status, carrying TF Serving's own ``error`` text.
 
 Speed
 -----
-TF Serving's REST API speaks JSON, so every pixel is parsed twice: here, to validate the batch,
-and again by TF Serving. Both parses are of one flat array: the handler forwards the numbers to
-the SavedModel's ``serving_pixels`` signature, ``{"signature_name": "serving_pixels",
-"inputs": [p0, p1, ...]}`` (every pixel, image after image), which reshapes them to
-N×28×28×1 and runs the same model as ``serving_default`` (``tf_cnn_train.py`` exports both).
-A flat array costs TF Serving a quarter less text than nested images, and no check of shape.
+TF Serving's REST API speaks JSON: sent as JSON numbers, a 100-image batch would be parsed
+twice, here and again by TF Serving, which costs more than the model needs to classify it.
+The handler therefore parses and validates the body once and hands TF Serving the pixels in
+binary (:func:`serving_request`): one ``{"b64": ...}`` string per image, its pixels as
+little-endian float32, for the SavedModel's ``serving_bytes`` signature, which decodes them
+and runs the same model as ``serving_default`` (``tf_cnn_train.py`` exports both).
 
 Parsing the body takes :func:`_fast_json_images` first, which reads the common body (a
-rectangular array of plain JSON numbers) without building 78,400 Python floats, and forwards
-its numbers in the caller's spelling:
+rectangular array of plain JSON numbers) without building 78,400 Python floats:
 
-* with ``pysimdjson`` importable (``pip install pysimdjson``: add it to the serving image, or
-  to ``code/requirements.txt`` if your endpoint may reach PyPI), simdjson reads the array
-  straight into doubles;
+* with ``pysimdjson`` importable, simdjson reads the array straight into doubles;
 * without it, a standard-library reader converts each distinct number spelling once.
 
 Both read exactly the array ``json.loads`` + ``np.asarray`` would; whenever a body is not
 provably such an array (strings, ``NaN``, ragged lists, spellings JSON forbids such as ``01`` or
 ``.5``, extra keys), the fast path returns ``None`` and the standard path runs, so results and
-error messages never differ from it. The techniques are copies of
+error messages never differ from it. ``pybase64``, when importable, writes the base64 text with
+SIMD instructions (the standard library's ``base64`` otherwise). Both accelerators are optional:
+add ``pysimdjson`` and ``pybase64`` to the serving image, or to ``code/requirements.txt`` if
+your endpoint may reach PyPI. The techniques are copies of
 ``mlmonitor_lib.emulators.sagemaker_local.fastjson``, not imports: this file runs inside
 SageMaker's container, where our package is not installed (see the first paragraph).
 """
@@ -77,10 +78,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-try:  # optional accelerator (see "Speed"): not in the serving image unless you add it
+try:  # optional accelerators (see "Speed"): not in the serving image unless you add them
     import simdjson as _simdjson
 except ImportError:
     _simdjson = None
+try:
+    from pybase64 import b64encode as _b64encode
+except ImportError:
+    from base64 import b64encode as _b64encode
 
 IMAGE_SIDE = 28
 NUM_CLASSES = 10
@@ -93,9 +98,9 @@ JSON = "application/json"
 NPY = "application/x-npy"
 SUPPORTED_CONTENT_TYPES = (JSON, NPY)
 OUTPUT_FIELDS = ["prediction", "probability"]
-# The SavedModel signature input_handler's requests are for (exported by tf_cnn_train.py): the
-# pixels of a batch as one flat float32 array, image after image.
-PIXELS_SIGNATURE = "serving_pixels"
+# The SavedModel signature input_handler's requests are for (exported by tf_cnn_train.py): a
+# batch of strings, each one image's 784 pixels as little-endian float32.
+BYTES_SIGNATURE = "serving_bytes"
 _ACCEPTED_IMAGE_SHAPES = frozenset({
     (IMAGE_SIDE, IMAGE_SIDE, 1),
     (IMAGE_SIDE, IMAGE_SIDE),
@@ -114,6 +119,7 @@ __all__ = [
     "output_handler",
     "parse_images",
     "predictions_to_openscale",
+    "serving_request",
 ]
 
 
@@ -240,9 +246,9 @@ def _validated(images: Any) -> np.ndarray:
             f"batch of {shape[0]} images is too large: at most {MAX_BATCH_SIZE} per request"
         )
     values = array.astype(np.float64, copy=False)
-    if not np.isfinite(values).all():
+    low, high = float(values.min()), float(values.max())  # a NaN anywhere makes both NaN
+    if not (math.isfinite(low) and math.isfinite(high)):
         raise InvalidInputError("images contain NaN or infinite values; pixels must be in [0, 1]")
-    low, high = float(values.min()), float(values.max())
     if low < 0.0 or high > 1.0:
         raise InvalidInputError(
             f"pixel values range over [{low:g}, {high:g}]; they must be in [0, 1] "
@@ -254,8 +260,9 @@ def _validated(images: Any) -> np.ndarray:
 def input_handler(data: _Readable | bytes | str, context: Any) -> bytes:
     """Turn an invocation body into a TF Serving REST ``:predict`` request.
 
-    Returns the JSON ``{"signature_name": "serving_pixels", "inputs": [...]}`` (UTF-8): every
-    pixel of the validated batch, image after image, as one flat array (see "Speed").
+    Returns the JSON ``{"signature_name": "serving_bytes", "instances": [{"b64": ...}, ...]}``
+    (UTF-8): one binary string per validated image, its 784 pixels as little-endian float32
+    (see :func:`serving_request`).
     """
     media_type = _media_type(getattr(context, "request_content_type", None))
     if media_type not in SUPPORTED_CONTENT_TYPES:
@@ -266,21 +273,27 @@ def input_handler(data: _Readable | bytes | str, context: Any) -> bytes:
     _check_accept(getattr(context, "accept_header", None))
     body = _read_body(data)
     if media_type == JSON:
-        fast = _fast_json_images(body)
-        if fast is not None:
-            images, numbers = fast
-            _validated(images)  # raises what the standard path would; the numbers are these
-            return _pixels_request(numbers)
-        images = _images_from_json(body)
+        images = _fast_json_images(body)
+        if images is None:
+            images = _images_from_json(body)
     else:
         images = _images_from_npy(body)
-    return _pixels_request(_dumps_flat(_validated(images)).encode("ascii"))
+    return serving_request(_validated(images))
 
 
-def _pixels_request(numbers: bytes) -> bytes:
-    """The ``:predict`` request for the ``serving_pixels`` signature, ``numbers`` being the
-    JSON array of a validated batch's pixels, flat."""
-    return b'{"signature_name": "' + PIXELS_SIGNATURE.encode() + b'", "inputs": ' + numbers + b"}"
+def serving_request(batch: np.ndarray) -> bytes:
+    """The ``:predict`` request for a validated N×28×28×1 batch, in TF Serving's binary form.
+
+    Each image travels as ``{"b64": ...}`` (TF Serving's REST encoding of a binary string)
+    holding its pixels as little-endian float32, the model's input type: exactly the values TF
+    Serving would have cast JSON numbers to, without TF Serving parsing 784 numbers per image
+    that this handler has just parsed and checked. The SavedModel's ``serving_bytes`` signature
+    decodes them (``tf.io.decode_raw``) and runs the same model as ``serving_default``.
+    """
+    pixels = np.ascontiguousarray(batch, dtype="<f4").reshape(len(batch), PIXELS)
+    images = b'"}, {"b64": "'.join([_b64encode(image) for image in pixels])
+    return (b'{"signature_name": "' + BYTES_SIGNATURE.encode() + b'", "instances": [{"b64": "'
+            + images + b'"}]}')
 
 
 # ----------------------------------------------------------------- fast path
@@ -305,13 +318,10 @@ _JSON_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _NUMBERS: dict[bytes, float | None] = {}
 _MAX_NUMBERS = 1 << 14
 _UNKNOWN = object()
-# Above this many distinct values a lookup table stops paying for itself (see _dumps_flat).
-_MAX_DISTINCT = 256
 
 
-def _fast_json_images(body: bytes) -> tuple[np.ndarray, bytes] | None:
-    """The image array of a JSON body and its numbers as one flat JSON array, read without
-    ``json.loads``; ``None`` to fall back.
+def _fast_json_images(body: bytes) -> np.ndarray | None:
+    """The image array of a JSON body, read without ``json.loads``; ``None`` to fall back.
 
     Exactly ``np.asarray(_images_from_json(body), dtype=float64)`` when the body is
     ``{"instances": A}`` or ``{"input_data": [{"values": A}]}`` and ``A`` a rectangular array
@@ -336,37 +346,39 @@ def _fast_json_images(body: bytes) -> tuple[np.ndarray, bytes] | None:
     return _read_array(body[start:_rstrip_ws(body, start, end)])
 
 
-def _read_array(text: bytes) -> tuple[np.ndarray, bytes] | None:
-    """The rectangular JSON number array ``text`` as float64 of its shape, and its numbers as
-    one flat JSON array (the caller's spelling); None for anything else.
+def _read_array(text: bytes) -> np.ndarray | None:
+    """The rectangular JSON number array ``text`` as float64 of its shape; None for anything
+    else.
 
     Anything but numbers, commas and brackets (strings, objects, literals, stray characters)
-    stays in the skeleton and fails its check; the numbers are then read as one flat array,
-    which spares the parser a nested list per row.
+    stays in the skeleton and fails its check; the skeleton also gives the shape, the parser
+    only the numbers.
     """
     shape = _shape_of_skeleton(text.translate(None, _NUMBER_CHARS + _WS))
     if shape is None:
         return None
-    numbers = b"[" + text.translate(None, b"[]") + b"]"
-    values = _read_numbers(numbers) if _simdjson is not None else _read_numbers_stdlib(numbers)
+    if _simdjson is not None:
+        values = _read_numbers(text)
+    else:
+        values = _read_numbers_stdlib(b"[" + text.translate(None, b"[]") + b"]")
     if values is None or values.size != math.prod(shape):
         return None
-    return values.reshape(shape), numbers
+    return values.reshape(shape)
 
 
 _PARSERS = threading.local()  # one simdjson Parser per thread: a parser is not shareable
 
 
-def _read_numbers(numbers: bytes) -> np.ndarray | None:
-    """The flat JSON array ``numbers`` as float64, read by simdjson straight into doubles (as
-    ``json.loads`` reads them); None unless it is strict JSON holding only numbers that fit a
-    double (``1e400`` and integers beyond 64 bits give None, so the standard path names the
-    problem)."""
+def _read_numbers(array: bytes) -> np.ndarray | None:
+    """Every number of the JSON array ``array``, flattened, as float64, read by simdjson
+    straight into doubles (as ``json.loads`` reads them); None unless it is strict JSON holding
+    only numbers that fit a double, at any depth (``1e400`` and integers beyond 64 bits give
+    None, so the standard path names the problem)."""
     parser = getattr(_PARSERS, "parser", None)
     if parser is None:
         parser = _PARSERS.parser = _simdjson.Parser()
     try:
-        document = parser.parse(numbers)
+        document = parser.parse(array)
         try:
             return np.frombuffer(document.as_buffer(of_type="d"), dtype=np.float64)
         finally:
@@ -449,23 +461,6 @@ def _shape_of_skeleton(skeleton: bytes) -> tuple[int, ...] | None:
     return tuple(reversed(dims)) if element == skeleton else None
 
 
-def _dumps_flat(batch: np.ndarray) -> str:
-    """``json.dumps(batch.reshape(-1).tolist())`` for a validated batch, sooner.
-
-    Scaled pixels take few distinct values: each is formatted once (``repr``, as json.dumps
-    does) and the text assembled from those. Many distinct values, or a negative zero anywhere
-    (``np.unique`` merges it with 0.0, keeping either), take json.dumps.
-    """
-    flat = batch.reshape(-1)
-    if np.signbit(flat).any():  # validated pixels are >= 0: only -0.0 has its sign bit set
-        return json.dumps(flat.tolist())
-    distinct, inverse = np.unique(flat, return_inverse=True)
-    if distinct.size > max(_MAX_DISTINCT, flat.size // 8):
-        return json.dumps(flat.tolist())
-    table = np.array([repr(v) for v in distinct.tolist()], dtype=object)
-    return "[" + ", ".join(table[inverse].tolist()) + "]"
-
-
 _ROW = re.compile(rb"\[([^\[\]]*)\]")
 _INTEGER = re.compile(rb"[\[, \t\n\r]-?[0-9]+[\], \t\n\r]")
 # TF Serving answers "predictions" to a row-format request, "outputs" to a columnar one.
@@ -489,10 +484,10 @@ def _fast_openscale_body(content: bytes) -> str | None:
     if content[end - 1:end] != b"}":
         return None
     text = content[head.end():_rstrip_ws(content, head.end(), end - 1)]
-    read = _read_array(text)
-    if read is None or read[0].ndim != 2 or read[0].shape[1] != NUM_CLASSES:
+    probabilities = _read_array(text)
+    if (probabilities is None or probabilities.ndim != 2
+            or probabilities.shape[1] != NUM_CLASSES):
         return None
-    probabilities = read[0]
     if _INTEGER.search(text):  # the standard path writes 1 as 1.0: let it
         return None
     if any(abs(sum(row) - 1.0) > _PROBABILITY_SUM_TOLERANCE for row in probabilities.tolist()):

@@ -3,8 +3,8 @@
     python use_case_mnist_tf/test_inference.py --model_type tf-cnn [--count N]
 
 Chains what the SageMaker TF Serving container chains, in-process: ``input_handler`` (the
-request as OpenScale sends it) -> the SavedModel signature it names (``serving_pixels``, the
-model of ``serving_default`` on flat pixels: what TF Serving runs) -> ``output_handler``, and
+request as OpenScale sends it) -> the SavedModel signature it names (``serving_bytes``, the
+model of ``serving_default`` on binary images: what TF Serving runs) -> ``output_handler``, and
 prints the response body. Train first with
 ``test_train.py`` (artefacts in ``<repo>/models/``). Not a pytest test: a script.
 """
@@ -12,6 +12,7 @@ prints the response body. Train first with
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import sys
@@ -61,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
     request = json.loads(inference.input_handler(body, context))
     serving = tf.saved_model.load(str(versions[-1])).signatures[request["signature_name"]]
-    outputs = serving(**{tf_cnn_train.PIXELS_INPUT_NAME: tf.constant(request["inputs"],
-                                                                      dtype=tf.float32)})
+    image_bytes = [base64.b64decode(item["b64"]) for item in request["instances"]]
+    outputs = serving(**{tf_cnn_train.BYTES_INPUT_NAME: tf.constant(image_bytes)})
     predictions = next(iter(outputs.values())).numpy().tolist()
     response = SimpleNamespace(status_code=200,
                                content=json.dumps({"predictions": predictions}).encode("utf-8"))

@@ -17,8 +17,9 @@ emulator and by hand):
       1/saved_model.pb, 1/variables/...   TF Serving SavedModel, signature "serving_default",
                                           input "image" (N, 28, 28, 1) float32 in [0, 1],
                                           output "output_0" (N, 10) softmax; and signature
-                                          "serving_pixels", input "pixels" (N * 784,) float32
-                                          (the same images, flat), same output
+                                          "serving_bytes", input "image_bytes" (N,) strings,
+                                          each one image's 784 little-endian float32 pixels,
+                                          same output
       code/inference.py                   the TF Serving container's pre/post-processing handlers
       mnist_cnn_aws.keras                 the Keras model (Keras 3 native format: the seed's
                                           .h5 is a legacy format Keras 3 warns about and cannot
@@ -79,10 +80,10 @@ WARMUP_FRACTION = 0.05
 
 INPUT_NAME = "image"
 IMAGE_SHAPE = (28, 28, 1)
-# The second serving signature, for inference.py's requests: a batch's pixels as one flat
-# array, image after image (inference.py's docstring, "Speed", says why).
-PIXELS_SIGNATURE = "serving_pixels"
-PIXELS_INPUT_NAME = "pixels"
+# The second serving signature, for inference.py's requests: each string is one image's pixels
+# as little-endian float32 (inference.py's docstring, "Speed", says why).
+BYTES_SIGNATURE = "serving_bytes"
+BYTES_INPUT_NAME = "image_bytes"
 NUM_CLASSES = 10
 KERAS_FILE = "mnist_cnn_aws.keras"
 SAVED_MODEL_VERSION = "1"
@@ -469,29 +470,31 @@ def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray,
 # --------------------------------------------------------------------------- artefacts
 
 
-def pixels_signature(serve: Any) -> Any:
-    """``serve`` (N×28×28×1 float32 images -> outputs) as the ``serving_pixels`` signature: the
-    same outputs from the N images' pixels as one flat array."""
+def bytes_signature(serve: Any) -> Any:
+    """``serve`` (N×28×28×1 float32 images -> outputs) as the ``serving_bytes`` signature: the
+    same outputs from N strings, each one image's 784 pixels as little-endian float32."""
     import tensorflow as tf
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name=PIXELS_INPUT_NAME)])
-    def serving_pixels(pixels: Any) -> Any:
-        # A count that is not a multiple of 784 fails here by name.
-        return serve(tf.reshape(pixels, [-1, *IMAGE_SHAPE]))
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=BYTES_INPUT_NAME)])
+    def serving_bytes(image_bytes: Any) -> Any:
+        pixels = tf.io.decode_raw(image_bytes, tf.float32, little_endian=True)
+        # A string of the wrong length fails here by name, rather than reshaping into others.
+        count = tf.shape(image_bytes)[0]
+        return serve(tf.reshape(pixels, tf.stack([count, *IMAGE_SHAPE])))
 
-    return serving_pixels
+    return serving_bytes
 
 
 def export_saved_model(model: keras.Model, path: str | Path) -> None:
     """The TF Serving SavedModel: ``serving_default`` (the Keras model on float32 images) and
-    ``serving_pixels`` (:func:`pixels_signature`), both returning ``output_0``."""
+    ``serving_bytes`` (:func:`bytes_signature`), both returning ``output_0``."""
     import keras
     import tensorflow as tf
 
     archive = keras.export.ExportArchive()
     archive.track_and_add_endpoint(  # the first endpoint is also "serving_default"
         "serve", model, [tf.TensorSpec([None, *IMAGE_SHAPE], tf.float32, name=INPUT_NAME)])
-    archive.add_endpoint(PIXELS_SIGNATURE, pixels_signature(
+    archive.add_endpoint(BYTES_SIGNATURE, bytes_signature(
         lambda images: {"output_0": model(images, training=False)}))
     archive.write_out(str(path), verbose=False)
 

@@ -13,6 +13,7 @@ Non-finite values take ``json.dumps`` (orjson would write ``null``), so the endp
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,13 +21,14 @@ import numpy as np
 _SUPPORTED_KINDS = "fiub"
 
 
-def dumps_array(array: Any) -> bytes:
-    """JSON text (UTF-8) of ``array`` whose numbers read back as exactly the array's values
-    (at its own precision: float32 values once cast to float32)."""
+def dumps_array(array: Any, wrap: Callable[[Any], Any] = lambda array: array) -> bytes:
+    """JSON text (UTF-8) of ``wrap(array)`` (by default the array itself) whose numbers read
+    back as exactly the array's values (at its own precision: float32 values once cast to
+    float32). ``wrap`` places the array in a document, written in the same pass."""
     import orjson
 
     arr = np.asarray(array)
     if (arr.ndim == 0 or arr.size == 0 or arr.dtype.kind not in _SUPPORTED_KINDS
             or (arr.dtype.kind == "f" and not np.isfinite(arr).all())):
-        return json.dumps(arr.tolist()).encode()
-    return orjson.dumps(np.ascontiguousarray(arr), option=orjson.OPT_SERIALIZE_NUMPY)
+        return json.dumps(wrap(arr.tolist())).encode()
+    return orjson.dumps(wrap(np.ascontiguousarray(arr)), option=orjson.OPT_SERIALIZE_NUMPY)

@@ -44,8 +44,12 @@ def scoring_body(images: Any) -> bytes:
     if hasattr(images, "tolist"):  # numpy: the fast encoder, same numbers as json.dumps
         if images.shape[1:] == MNIST_IMAGE_SHAPE:
             images = images[..., 0]
-        return b'{"input_data":[{"values":' + dumps_array(images) + b"}]}"
-    return json.dumps({"input_data": [{"values": images}]}).encode()
+        return dumps_array(images, _payload)
+    return json.dumps(_payload(images)).encode()
+
+
+def _payload(images: Any) -> dict[str, Any]:
+    return {"input_data": [{"values": images}]}
 
 
 def invoke_raw(

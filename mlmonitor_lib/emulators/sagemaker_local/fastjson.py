@@ -27,6 +27,7 @@ _HEAD = re.compile(_SPACE + rb"\{" + _SPACE
                    + rb'(?:"signature_name"' + _SPACE + rb":" + _SPACE + rb'"([^"\\]*)"'
                    + _SPACE + rb"," + _SPACE + rb")?"
                    + rb'"(instances|inputs)"' + _SPACE + rb":" + _SPACE)
+_FIRST_ITEM = re.compile(rb"\[" + _SPACE + rb"(.?)", re.DOTALL)
 _parsers = threading.local()  # a simdjson Parser is reused per thread, never shared
 
 
@@ -60,7 +61,7 @@ def parse_numeric_request(body: bytes | str) -> dict[str, Any] | None:
 
 def parse_number_array(text: bytes) -> np.ndarray | None:
     """The rectangular JSON array of numbers ``text`` as float64, else ``None``."""
-    if text[:1] != b"[":
+    if text[:1] != b"[" or _FIRST_ITEM.match(text).group(1) in (b"{", b'"'):  # not numbers
         return None
     values = read_numbers(text)
     if values is None:

@@ -1,18 +1,22 @@
 """TensorFlow Serving's REST ``:predict`` API over a loaded SavedModel signature.
 
 Request: ``{"instances": ...}`` (row format) or ``{"inputs": ...}`` (columnar), optional
-``signature_name``. Response: ``{"predictions": ...}`` / ``{"outputs": ...}``; any bad request is
+``signature_name``; a string input takes text, or binary as TF Serving's ``{"b64": ...}``.
+Response: ``{"predictions": ...}`` / ``{"outputs": ...}``; any bad request is
 HTTP 400 with ``{"error": "..."}`` as TF Serving answers. TensorFlow is imported by the caller
 that loads the model (see :mod:`.container`), never at import time of this module.
 """
 
 from __future__ import annotations
 
+import binascii
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
+import pybase64
 
 from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_request
 
@@ -105,8 +109,9 @@ class TFServingREST:
     def _input_tensors(self, signature: Signature, data: Any, row_format: bool
                        ) -> dict[str, np.ndarray]:
         names = list(signature.inputs)
-        if isinstance(data, np.ndarray) or not isinstance(data, (dict, list)) or (
-            isinstance(data, list) and not (data and isinstance(data[0], dict))
+        if isinstance(data, np.ndarray) or not isinstance(data, (dict, list)) or _is_b64(data) or (
+            isinstance(data, list) and not (data and isinstance(data[0], dict)
+                                            and not _is_b64(data[0]))
         ):
             if isinstance(data, dict) or len(names) != 1:
                 raise BadRequest(f"expected named inputs {names} for signature {signature.name}")
@@ -129,9 +134,21 @@ class TFServingREST:
         except (ValueError, TypeError) as exc:
             raise BadRequest(str(exc).splitlines()[0]) from None
         except Exception as exc:  # tf.errors.* (InvalidArgumentError...) without importing tf
-            message = getattr(exc, "message", None) or str(exc)
-            raise BadRequest(str(message).splitlines()[0]) from None
+            raise BadRequest(_op_error(str(getattr(exc, "message", None) or exc))) from None
         return {name: value.numpy() for name, value in result.items()}
+
+
+# Lines of an eager TF error that frame the op's own message ("Graph execution error:", where
+# the node was defined, stack traces, the "[[{{node ...}}]]" trailer).
+_ERROR_FRAME = ("Graph execution error", "Detected at node", "<stack traces", " ", "\t", "[[")
+
+
+def _op_error(message: str) -> str:
+    """The failing op's own message, as TF Serving reports it ("Input to reshape is ..."),
+    without the framing eager execution adds around it."""
+    lines = [line for line in message.splitlines() if line.strip()]
+    reasons = [line for line in lines if not line.startswith(_ERROR_FRAME)]
+    return (reasons or lines or ["TensorFlow error"])[0]
 
 
 def _parse(body: bytes | str) -> dict[str, Any]:
@@ -139,19 +156,46 @@ def _parse(body: bytes | str) -> dict[str, Any]:
     if fast is not None:
         return fast
     try:
-        request = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"JSON Parse error: {exc}") from None
+        request = orjson.loads(body)  # strict JSON, and quick on long base64 strings
+    except orjson.JSONDecodeError:
+        try:  # json.loads also reads NaN and Infinity, as TF Serving's parser does
+            request = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest(f"JSON Parse error: {exc}") from None
     if not isinstance(request, dict):
         raise BadRequest("JSON Value: not an object: the request must be a JSON object")
     return request
 
 
+def _is_b64(value: Any) -> bool:
+    """TF Serving's encoding of a binary string: an object whose only key is ``b64``."""
+    return isinstance(value, dict) and len(value) == 1 and "b64" in value
+
+
+def _strings(data: Any) -> Any:
+    """Nested lists of string values as bytes: ``{"b64": ...}`` decoded, text as UTF-8."""
+    if isinstance(data, list):
+        return [_strings(item) for item in data]
+    if _is_b64(data) and isinstance(data["b64"], str):
+        try:
+            return pybase64.b64decode(data["b64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise BadRequest(f"Unable to base64 decode: {data['b64'][:40]!r}") from None
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    raise BadRequest(f"JSON Value: {str(data)[:40]} Type: {type(data).__name__} is not of "
+                     "expected type: string")
+
+
 def _as_array(data: Any, spec: Any, name: str) -> np.ndarray:
     dtype = spec.dtype.as_numpy_dtype
     try:
-        array = data.astype(dtype, copy=False) if isinstance(data, np.ndarray) else np.asarray(
-            data, dtype=dtype)
+        if dtype is object:  # a string input
+            array = np.array(_strings(data), dtype=object)
+        elif isinstance(data, np.ndarray):
+            array = data.astype(dtype, copy=False)
+        else:
+            array = np.asarray(data, dtype=dtype)
     except (ValueError, TypeError) as exc:
         raise BadRequest(f"input {name!r} is not a rectangular numeric tensor: {exc}") from None
     expected = spec.shape
@@ -167,8 +211,6 @@ def _dumps(payload: Any) -> bytes:
     """The response body. Tensors are written by orjson from numpy, a float32 output with its
     shortest spelling (at most 9 digits, as TF Serving prints floats) rather than the 17-digit
     expansion of the same value as a Python float."""
-    import orjson
-
     def other(value: Any) -> Any:  # tensors orjson does not write natively (e.g. strings)
         if isinstance(value, np.ndarray | np.generic):
             return value.tolist()
