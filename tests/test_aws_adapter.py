@@ -155,6 +155,18 @@ def test_dumps_array_reads_back_as_exactly_the_same_values(array):
         assert json.loads(text) == array.tolist()
 
 
+def test_scoring_body_is_the_seeds_payload_with_each_image_as_28_rows():
+    """N×28×28×1 is written as N×28×28 (the handler reads it as the same images); any other
+    shape as it is, so the endpoint's error names what the caller passed."""
+    batch = sample_images(2).astype(np.float32)
+    values = json.loads(aws.scoring_body(batch))["input_data"][0]["values"]
+    assert np.array(values, dtype=np.float32).tobytes() == batch[..., 0].tobytes()
+    odd = sample_images(1)[:, :27]
+    assert np.array(json.loads(aws.scoring_body(odd))["input_data"][0]["values"]).shape == (
+        1, 27, 28, 1)
+    assert json.loads(aws.scoring_body([[0.5]])) == {"input_data": [{"values": [[0.5]]}]}
+
+
 def test_dumps_array_keeps_non_finite_values_for_the_endpoint_to_refuse():
     assert dumps_array(np.array([[0.5], [np.nan]])) == b"[[0.5], [NaN]]"
     assert dumps_array(np.array([np.inf])) == b"[Infinity]"
