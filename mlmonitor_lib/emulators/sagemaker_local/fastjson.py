@@ -47,6 +47,10 @@ def parse_numeric_request(body: bytes | str) -> dict[str, Any] | None:
     match = _HEAD.match(data)
     if match is None:
         return None
+    # Objects or strings ({"b64": ...} images) are not numbers: say so before copying the array.
+    first = _FIRST_ITEM.match(data, match.end())
+    if first is None or first.group(1) in (b"{", b'"'):
+        return None
     end = len(data.rstrip(_WS))
     if data[end - 1:end] != b"}":
         return None
@@ -61,7 +65,7 @@ def parse_numeric_request(body: bytes | str) -> dict[str, Any] | None:
 
 def parse_number_array(text: bytes) -> np.ndarray | None:
     """The rectangular JSON array of numbers ``text`` as float64, else ``None``."""
-    if text[:1] != b"[" or _FIRST_ITEM.match(text).group(1) in (b"{", b'"'):  # not numbers
+    if text[:1] != b"[":
         return None
     values = read_numbers(text)
     if values is None:

@@ -109,10 +109,8 @@ class TFServingREST:
     def _input_tensors(self, signature: Signature, data: Any, row_format: bool
                        ) -> dict[str, np.ndarray]:
         names = list(signature.inputs)
-        if isinstance(data, np.ndarray) or not isinstance(data, (dict, list)) or _is_b64(data) or (
-            isinstance(data, list) and not (data and isinstance(data[0], dict)
-                                            and not _is_b64(data[0]))
-        ):
+        first = data[0] if isinstance(data, list) and data else data
+        if not isinstance(first, dict) or _is_b64(first):  # one unnamed input
             if isinstance(data, dict) or len(names) != 1:
                 raise BadRequest(f"expected named inputs {names} for signature {signature.name}")
             return {names[0]: _as_array(data, signature.inputs[names[0]], names[0])}
