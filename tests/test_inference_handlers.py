@@ -321,6 +321,16 @@ def test_output_handler_fast_path_steps_aside_for_integers() -> None:
     assert json.loads(body)["predictions"][0]["values"][0] == [0, [1.0] + [0.0] * 9]
 
 
+def test_output_handler_fast_path_steps_aside_for_numbers_without_a_point() -> None:
+    """``1e-05`` has no "." yet is a float: the fast path cannot tell it from an int by the
+    count of points, so it leaves it to the standard path, which keeps it a float."""
+    content = b'{"predictions": [[0.99999, 1e-05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]}'
+    assert inference._fast_openscale_body(content) is None
+    body, _ = inference.output_handler(SimpleNamespace(status_code=200, content=content), ctx())
+    row = json.loads(content)["predictions"][0]
+    assert json.loads(body)["predictions"][0]["values"] == [[0, row]]
+
+
 def test_output_handler_invalid_json(fast_path: str) -> None:
     response = SimpleNamespace(status_code=200, content=b"<html>")
     with pytest.raises(inference.ModelServerError, match="not JSON"):
