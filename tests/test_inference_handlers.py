@@ -63,13 +63,14 @@ def as_npy(array: np.ndarray) -> io.BytesIO:
 
 def model_input(request: bytes) -> np.ndarray:
     """The float32 batch a :predict request carries, decoded as TF Serving and the
-    serving_bytes signature decode it (one base64 string of 784 little-endian floats per image)."""
+    serving_bytes signature decode it (one base64 string of little-endian floats, whole images)."""
     body = json.loads(request)
-    assert list(body) == ["signature_name", "instances"]
+    assert list(body) == ["signature_name", "inputs"]
     assert body["signature_name"] == inference.BYTES_SIGNATURE == "serving_bytes"
-    images = [base64.b64decode(item["b64"], validate=True) for item in body["instances"]]
-    assert all(len(image) == 784 * 4 for image in images)
-    return np.frombuffer(b"".join(images), dtype="<f4").reshape(-1, 28, 28, 1)
+    [string] = body["inputs"]
+    pixels = base64.b64decode(string["b64"], validate=True)
+    assert len(pixels) % (784 * 4) == 0
+    return np.frombuffer(pixels, dtype="<f4").reshape(-1, 28, 28, 1)
 
 
 def tfs_response(predictions: Any, status: int = 200) -> SimpleNamespace:
@@ -379,7 +380,7 @@ def test_inference_module_works_without_pysimdjson() -> None:
         "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
         "body = json.dumps({'instances': [[0.5] * 784]}).encode()\n"
         "request = module.input_handler(body, None)\n"
-        "image = json.loads(request)['instances'][0]['b64']\n"
+        "image = json.loads(request)['inputs'][0]['b64']\n"
         "print(module._simdjson, module._b64encode.__module__, len(image))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -336,19 +336,22 @@ def test_tf_serving_reads_binary_strings_as_tf_serving_does(local, endpoint, tin
     batch = images(3)
     request = container.handlers.serving_request(batch)
     signature, tensors, row_format = container.tf_serving.parse_request(request)
-    assert signature.name == "serving_bytes" and row_format
-    assert [len(item) for item in tensors["image_bytes"]] == [784 * 4] * 3
-    rows = json.loads(container.tf_serving.predict(request).content)["predictions"]
+    assert signature.name == "serving_bytes" and not row_format
+    assert [len(item) for item in tensors["image_bytes"]] == [3 * 784 * 4]
+    rows = json.loads(container.tf_serving.predict(request).content)["outputs"]
     direct = tiny_model[1](image=batch.astype(np.float32))["output_0"].numpy()
     np.testing.assert_array_equal(np.array(rows, dtype=np.float32), direct)
     bad = container.tf_serving.predict(
-        json.dumps({"signature_name": "serving_bytes", "instances": [{"b64": "%%%"}]}))
+        json.dumps({"signature_name": "serving_bytes", "inputs": [{"b64": "%%%"}]}))
     assert bad.status_code == 400 and "base64" in json.loads(bad.content)["error"]
     two_floats = base64.b64encode(b"\0" * 8).decode()
     short = container.tf_serving.predict(
-        json.dumps({"signature_name": "serving_bytes", "instances": [{"b64": two_floats}]}))
+        json.dumps({"signature_name": "serving_bytes", "inputs": [{"b64": two_floats}]}))
     assert short.status_code == 400
     assert json.loads(short.content)["error"].startswith("Input to reshape is a tensor with 2 ")
+    two_strings = container.tf_serving.predict(json.dumps(
+        {"signature_name": "serving_bytes", "inputs": [{"b64": two_floats}] * 2}))
+    assert two_strings.status_code == 400 and "shape" in json.loads(two_strings.content)["error"]
 
 
 def test_unloadable_artifact_makes_the_endpoint_failed(sm, s3):

@@ -165,7 +165,7 @@ def test_saved_model_serves_through_the_handlers(trained: SimpleNamespace) -> No
     request = json.loads(inference.input_handler(body, context))
     signatures = tf.saved_model.load(str(trained.model_dir / "1")).signatures
     assert request["signature_name"] == train_module.BYTES_SIGNATURE
-    image_bytes = [base64.b64decode(item["b64"]) for item in request["instances"]]
+    image_bytes = [base64.b64decode(item["b64"]) for item in request["inputs"]]
     outputs = signatures[request["signature_name"]](
         **{train_module.BYTES_INPUT_NAME: tf.constant(image_bytes)})
     predictions = next(iter(outputs.values())).numpy()

@@ -45,9 +45,10 @@ Speed
 TF Serving's REST API speaks JSON: sent as JSON numbers, a 100-image batch would be parsed
 twice, here and again by TF Serving, which costs more than the model needs to classify it.
 The handler therefore parses and validates the body once and hands TF Serving the pixels in
-binary (:func:`serving_request`): one ``{"b64": ...}`` string per image, its pixels as
-little-endian float32, for the SavedModel's ``serving_bytes`` signature, which decodes them
-and runs the same model as ``serving_default`` (``tf_cnn_train.py`` exports both).
+binary (:func:`serving_request`): one ``{"b64": ...}`` string holding the whole batch's pixels
+as little-endian float32 (one string rather than one per image: TF Serving then decodes one
+base64 text, not a hundred), for the SavedModel's ``serving_bytes`` signature, which decodes
+it and runs the same model as ``serving_default`` (``tf_cnn_train.py`` exports both).
 
 Parsing the body takes :func:`_fast_json_images` first, which reads the common body (a
 rectangular array of plain JSON numbers) without building 78,400 Python floats:
@@ -98,8 +99,8 @@ JSON = "application/json"
 NPY = "application/x-npy"
 SUPPORTED_CONTENT_TYPES = (JSON, NPY)
 OUTPUT_FIELDS = ["prediction", "probability"]
-# The SavedModel signature input_handler's requests are for (exported by tf_cnn_train.py): a
-# batch of strings, each one image's 784 pixels as little-endian float32.
+# The SavedModel signature input_handler's requests are for (exported by tf_cnn_train.py): one
+# string holding the batch's pixels as little-endian float32.
 BYTES_SIGNATURE = "serving_bytes"
 _ACCEPTED_IMAGE_SHAPES = frozenset({
     (IMAGE_SIDE, IMAGE_SIDE, 1),
@@ -260,8 +261,8 @@ def _validated(images: Any) -> np.ndarray:
 def input_handler(data: _Readable | bytes | str, context: Any) -> bytes:
     """Turn an invocation body into a TF Serving REST ``:predict`` request.
 
-    Returns the JSON ``{"signature_name": "serving_bytes", "instances": [{"b64": ...}, ...]}``
-    (UTF-8): one binary string per validated image, its 784 pixels as little-endian float32
+    Returns the JSON ``{"signature_name": "serving_bytes", "inputs": [{"b64": ...}]}``
+    (UTF-8): one binary string holding the validated images' pixels as little-endian float32
     (see :func:`serving_request`).
     """
     media_type = _media_type(getattr(context, "request_content_type", None))
@@ -284,22 +285,20 @@ def input_handler(data: _Readable | bytes | str, context: Any) -> bytes:
 def serving_request(batch: np.ndarray) -> bytes:
     """The ``:predict`` request for a validated N×28×28×1 batch, in TF Serving's binary form.
 
-    Each image travels as ``{"b64": ...}`` (TF Serving's REST encoding of a binary string)
+    The batch travels as one ``{"b64": ...}`` (TF Serving's REST encoding of a binary string)
     holding its pixels as little-endian float32, the model's input type: exactly the values TF
-    Serving would have cast JSON numbers to, without TF Serving parsing 784 numbers per image
-    that this handler has just parsed and checked. The SavedModel's ``serving_bytes`` signature
-    decodes them (``tf.io.decode_raw``) and runs the same model as ``serving_default``.
+    Serving would have cast JSON numbers to, without TF Serving parsing the 784 numbers per
+    image that this handler has just parsed and checked. The request is columnar
+    (``"inputs"``: the signature's one input, a tensor of one string), so TF Serving answers
+    ``{"outputs": ...}``; the SavedModel's ``serving_bytes`` signature decodes the string
+    (``tf.io.decode_raw``) and runs the same model as ``serving_default``.
     """
-    pixels = np.ascontiguousarray(batch, dtype="<f4").reshape(len(batch), PIXELS)
-    parts = [_REQUEST_HEAD]
-    for image in pixels:
-        parts += (_b64encode(image), _REQUEST_SEPARATOR)
-    parts[-1] = _REQUEST_TAIL
-    return b"".join(parts)  # one copy of the ~420 KB of a 100-image request
+    pixels = np.ascontiguousarray(batch, dtype="<f4")
+    return _REQUEST_HEAD + _b64encode(pixels) + _REQUEST_TAIL
 
 
-_REQUEST_HEAD = b'{"signature_name": "' + BYTES_SIGNATURE.encode() + b'", "instances": [{"b64": "'
-_REQUEST_SEPARATOR = b'"}, {"b64": "'
+_REQUEST_HEAD = (b'{"signature_name": "' + BYTES_SIGNATURE.encode()
+                 + b'", "inputs": [{"b64": "')
 _REQUEST_TAIL = b'"}]}'
 
 

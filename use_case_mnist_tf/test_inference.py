@@ -62,11 +62,11 @@ def main(argv: list[str] | None = None) -> int:
 
     request = json.loads(inference.input_handler(body, context))
     serving = tf.saved_model.load(str(versions[-1])).signatures[request["signature_name"]]
-    image_bytes = [base64.b64decode(item["b64"]) for item in request["instances"]]
+    image_bytes = [base64.b64decode(item["b64"]) for item in request["inputs"]]
     outputs = serving(**{tf_cnn_train.BYTES_INPUT_NAME: tf.constant(image_bytes)})
     predictions = next(iter(outputs.values())).numpy().tolist()
-    response = SimpleNamespace(status_code=200,
-                               content=json.dumps({"predictions": predictions}).encode("utf-8"))
+    response = SimpleNamespace(status_code=200,  # TF Serving's answer to a columnar request
+                               content=json.dumps({"outputs": predictions}).encode("utf-8"))
     out_body, _ = inference.output_handler(response, context)
     print(out_body)
     return 0
