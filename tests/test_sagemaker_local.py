@@ -29,7 +29,10 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker
-from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_request
+from mlmonitor_lib.emulators.sagemaker_local.fastjson import (
+    parse_binary_request,
+    parse_numeric_request,
+)
 
 REGION = "ca-central-1"
 ACCOUNT = "123456789012"
@@ -408,6 +411,55 @@ def test_fast_parser_reads_a_named_signature_and_columnar_inputs():
     parsed = parse_numeric_request(body)
     assert parsed is not None and parsed["signature_name"] == "serving_pixels"
     np.testing.assert_array_equal(parsed["inputs"], [0.5, 1.0, 0.25])
+
+
+_PIXELS = base64.b64encode(np.arange(6, dtype="<f4").tobytes()).decode()
+
+
+@pytest.mark.parametrize("body", [
+    json.dumps({"signature_name": "serving_bytes", "inputs": [{"b64": _PIXELS}]}),
+    json.dumps({"signature_name": "serving_bytes", "instances": [{"b64": _PIXELS}]}),
+    json.dumps({"inputs": [{"b64": _PIXELS}]}, separators=(",", ":")),
+    f'\n{{ "signature_name" : "serving_bytes" ,\n "inputs" : [ {{ "b64" : "{_PIXELS}" }} ] }}\n',
+])
+def test_binary_fast_path_reads_what_the_full_parse_reads(body):
+    parsed = parse_binary_request(body)
+    assert parsed is not None
+    request = json.loads(body)
+    key = "inputs" if "inputs" in request else "instances"
+    assert parsed == (request.get("signature_name"), key,
+                      base64.b64decode(request[key][0]["b64"]))
+
+
+@pytest.mark.parametrize("body", [
+    '{"inputs": [{"b64": "AAAA"}, {"b64": "AAAA"}]}', '{"inputs": [{"b64": "AA\\u0041A"}]}',
+    '{"inputs": [{"b64": "AA AA"}]}', '{"inputs": [{"b64": "AAA"}]}',
+    '{"inputs": [{"b64": "AAAA"}], "x": 1}', '{"inputs": [{"b64": "AAAA", "x": 1}]}',
+    '{"inputs": {"b64": "AAAA"}}', '{"inputs": ["AAAA"]}', '{"inputs": [{"b64": "AAAA"}]',
+])
+def test_binary_fast_path_defers_anything_else(body):
+    assert parse_binary_request(body) is None
+
+
+def test_tf_serving_answers_a_binary_request_as_the_full_parse_does(local, endpoint):
+    """The same tensors with and without the fast path, and the same errors."""
+    serving = local.endpoint(endpoint).container.tf_serving
+    request = local.endpoint(endpoint).container.handlers.serving_request(images(2))
+    fast = serving.parse_request(request)
+    spaced = serving.parse_request(request.replace(b'"b64": "', b'"b64":  "'))  # same request
+    assert parse_binary_request(request) is not None
+    assert fast[0] is spaced[0] and fast[2] == spaced[2] is False
+    np.testing.assert_array_equal(fast[1]["image_bytes"], spaced[1]["image_bytes"])
+    escaped = request.replace(b'"b64": "', b'"b64": "\\u0041')
+    assert parse_binary_request(escaped) is None  # an escape: the full parse reads it
+    for body in (json.dumps({"signature_name": "nope", "inputs": [{"b64": _PIXELS}]}),
+                 json.dumps({"signature_name": "serving_bytes", "inputs": [{"b64": "A"}]})):
+        answer = serving.predict(body)
+        assert answer.status_code == 400
+    two = json.dumps({"signature_name": "serving_bytes", "inputs": [{"b64": _PIXELS}]})
+    assert serving.predict(two).status_code == 400  # 6 floats are not whole images
+    with_default = json.dumps({"inputs": [{"b64": _PIXELS}]})  # serving_default takes floats
+    assert "image" in json.loads(serving.predict(with_default).content)["error"]
 
 
 @pytest.mark.parametrize("body", [

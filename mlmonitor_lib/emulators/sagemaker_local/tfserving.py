@@ -18,7 +18,10 @@ import numpy as np
 import orjson
 import pybase64
 
-from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_request
+from mlmonitor_lib.emulators.sagemaker_local.fastjson import (
+    parse_binary_request,
+    parse_numeric_request,
+)
 
 
 class BadRequest(Exception):
@@ -96,6 +99,9 @@ class TFServingREST:
                       ) -> tuple[Signature, dict[str, np.ndarray], bool]:
         """The signature a request names, its input tensors, and whether it is in row format
         (``instances``) rather than columnar (``inputs``); :class:`BadRequest` if invalid."""
+        binary = self._binary_request(body)
+        if binary is not None:
+            return binary
         request = _parse(body)
         signature = self.signature(str(request.get("signature_name", self.default_signature)))
         if ("instances" in request) == ("inputs" in request):
@@ -105,6 +111,23 @@ class TFServingREST:
         row_format = "instances" in request
         data = request["instances" if row_format else "inputs"]
         return signature, self._input_tensors(signature, data, row_format), row_format
+
+    def _binary_request(self, body: bytes | str
+                        ) -> tuple[Signature, dict[str, np.ndarray], bool] | None:
+        """:meth:`parse_request` of one ``{"b64": ...}`` string for a signature whose one input
+        is a string, read by :func:`parse_binary_request`; None for any other request."""
+        parsed = parse_binary_request(body)
+        if parsed is None:
+            return None
+        name, key, value = parsed
+        signature = self.signature(self.default_signature if name is None else name)
+        if len(signature.inputs) != 1:
+            return None  # the full parse names what is wrong
+        [(input_name, spec)] = signature.inputs.items()
+        if spec.dtype.as_numpy_dtype is not object:
+            return None
+        tensor = _checked_shape(np.array([value], dtype=object), spec, input_name)
+        return signature, {input_name: tensor}, key == "instances"
 
     def _input_tensors(self, signature: Signature, data: Any, row_format: bool
                        ) -> dict[str, np.ndarray]:
@@ -196,6 +219,10 @@ def _as_array(data: Any, spec: Any, name: str) -> np.ndarray:
             array = np.asarray(data, dtype=dtype)
     except (ValueError, TypeError) as exc:
         raise BadRequest(f"input {name!r} is not a rectangular numeric tensor: {exc}") from None
+    return _checked_shape(array, spec, name)
+
+
+def _checked_shape(array: np.ndarray, spec: Any, name: str) -> np.ndarray:
     expected = spec.shape
     if expected.rank is not None and not expected.is_compatible_with(array.shape):
         raise BadRequest(
