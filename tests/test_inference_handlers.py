@@ -274,8 +274,8 @@ def test_output_handler_non_json_error_body() -> None:
 @pytest.mark.parametrize(
     ("payload", "match"),
     [
-        ({"predictions": []}, 'no "predictions" list'),
-        ({"result": [[0.1] * 10]}, 'no "predictions" list'),
+        ({"predictions": []}, 'no "outputs" or "predictions" list'),
+        ({"result": [[0.1] * 10]}, 'no "outputs" or "predictions" list'),
         ({"predictions": [[0.5, 0.5]]}, "not 10 finite probabilities"),
         ({"predictions": [[0.5] * 10]}, "sum to 5.000000, not 1"),
         ({"predictions": [["x"] * 10]}, "not 10 finite probabilities"),

@@ -566,7 +566,8 @@ def predictions_to_openscale(predictions: Sequence[Sequence[float]]) -> dict[str
 
 
 def output_handler(response: _Response, context: Any) -> tuple[str, str]:
-    """Turn TF Serving's ``{"predictions": [[p0..p9], ...]}`` into the OpenScale response body."""
+    """Turn TF Serving's ``{"outputs": [[p0..p9], ...]}`` (its answer to :func:`input_handler`'s
+    columnar request; ``"predictions"`` answers a row-format one) into the OpenScale body."""
     if response.status_code != 200:
         raise ModelServerError(
             f"TF Serving answered {response.status_code}: {_server_error_message(response)}"
@@ -586,7 +587,7 @@ def output_handler(response: _Response, context: Any) -> tuple[str, str]:
         predictions = next(iter(predictions.values()))
     if not isinstance(predictions, list) or not predictions:
         raise ModelServerError(
-            'TF Serving response has no "predictions" list: '
+            'TF Serving response has no "outputs" or "predictions" list: '
             f"{_decode(response.content)[:200]}"
         )
     body = predictions_to_openscale(predictions)
