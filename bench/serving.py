@@ -132,9 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     from moto import mock_aws
 
     from mlmonitor_lib import aws
-    from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker
+    from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker, moto_config
 
-    with tempfile.TemporaryDirectory(prefix="bench-serving-") as tmp, mock_aws():
+    with (tempfile.TemporaryDirectory(prefix="bench-serving-") as tmp,
+          mock_aws(config=moto_config())):
         model_dir = args.model_dir or export_untrained(Path(tmp) / "model")
         session = boto3.Session(region_name=REGION)
         local = LocalSageMaker(session, Path(tmp) / "sm").install()

@@ -12,6 +12,7 @@ import base64
 import importlib.util
 import io
 import json
+import re
 import shutil
 import sys
 import tarfile
@@ -28,7 +29,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker
+from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker, moto_config
 from mlmonitor_lib.emulators.sagemaker_local.fastjson import (
     parse_binary_request,
     parse_numeric_request,
@@ -50,7 +51,7 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSageMaker]:
             mp.setenv(name, value)
         for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
             mp.delenv(name, raising=False)
-        with mock_aws():  # moto first: clients must be created inside it
+        with mock_aws(config=moto_config()):  # moto first: clients must be created inside it
             session = boto3.Session(region_name=REGION)
             emulator = LocalSageMaker(session, tmp_path_factory.mktemp("sm-local")).install()
             session.client("s3").create_bucket(
@@ -355,6 +356,31 @@ def test_tf_serving_reads_binary_strings_as_tf_serving_does(local, endpoint, tin
     two_strings = container.tf_serving.predict(json.dumps(
         {"signature_name": "serving_bytes", "inputs": [{"b64": two_floats}] * 2}))
     assert two_strings.status_code == 400 and "shape" in json.loads(two_strings.content)["error"]
+
+
+def test_moto_passes_handled_requests_through_and_keeps_its_own_settings(local, endpoint):
+    """Under ``moto_config()`` moto skips its URL scan for what the hooks answered, and only
+    that: its other settings stay its defaults (moto still answers the fixture's S3 and
+    SageMaker calls), and InvokeEndpoint still answers."""
+    from moto.core.botocore_stubber import BotocoreStubber
+    from moto.core.config import default_user_config, mock_credentials
+
+    from mlmonitor_lib.emulators.sagemaker_local.hooks import _HANDLED_URL
+
+    class Request:
+        method, headers, body = "POST", {}, b""
+
+        def __init__(self, url: str) -> None:
+            self.url = url
+
+    stub = BotocoreStubber()
+    assert stub.process_request(Request(_HANDLED_URL)) is None
+    assert default_user_config["core"]["passthrough"]["urls"] == ["^" + re.escape(_HANDLED_URL)]
+    assert mock_credentials() and default_user_config["core"]["reset_boto3_session"]
+    predictions = local.session.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName=endpoint, Body=json.dumps({"instances": images(1).tolist()}),
+        ContentType="application/json")["Body"].read()
+    assert json.loads(predictions)["predictions"][0]["fields"] == ["prediction", "probability"]
 
 
 def test_unloadable_artifact_makes_the_endpoint_failed(sm, s3):

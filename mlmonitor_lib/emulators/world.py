@@ -170,14 +170,14 @@ class MockWorld:
         from moto import mock_aws
 
         from mlmonitor_lib.aws import boto3_session
-        from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker
+        from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker, moto_config
         from mlmonitor_lib.emulators.transport import mount
         from mlmonitor_lib.ibm.openscale import instant_sdk_waits
 
         if self.workdir is None:
             self.workdir = Path(self._stack.enter_context(
                 tempfile.TemporaryDirectory(prefix="mlmonitor-mock-")))
-        self._stack.enter_context(mock_aws())
+        self._stack.enter_context(mock_aws(config=moto_config()))
         rsps = self._stack.enter_context(
             responses.RequestsMock(assert_all_requests_are_fired=False))
         self._stack.enter_context(instant_sdk_waits())

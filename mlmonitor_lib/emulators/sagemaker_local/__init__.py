@@ -1,6 +1,7 @@
 """Local SageMaker data plane over moto: training really runs, endpoints really serve.
 
-Usage (moto already started, fake credentials and region set)::
+Usage (moto already started, with ``mock_aws(config=moto_config())``; fake credentials and
+region set)::
 
     session = boto3.Session(region_name="ca-central-1")
     local = LocalSageMaker(session).install()   # before any client is made from `session`
@@ -13,6 +14,6 @@ TensorFlow is imported only when an endpoint loads a model.
 from __future__ import annotations
 
 from mlmonitor_lib.emulators.sagemaker_local.faults import Faults
-from mlmonitor_lib.emulators.sagemaker_local.hooks import LocalSageMaker
+from mlmonitor_lib.emulators.sagemaker_local.hooks import LocalSageMaker, moto_config
 
-__all__ = ["Faults", "LocalSageMaker"]
+__all__ = ["Faults", "LocalSageMaker", "moto_config"]

@@ -19,6 +19,7 @@ answer with the model's predictions or AWS's error shapes. Hooks:
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 import threading
@@ -40,6 +41,23 @@ _STASHED = ("CreateTrainingJob", "CreateEndpoint", "DeleteEndpoint")
 # pointing a handled request at this host makes moto ignore it.
 _HANDLED_URL = "https://sagemaker-local.invalid/handled"
 _INSTALLED: weakref.WeakKeyDictionary[Any, LocalSageMaker] = weakref.WeakKeyDictionary()
+
+
+def moto_config() -> dict[str, Any]:
+    """moto's own settings for a mock the local data plane runs on: ``mock_aws(config=...)``.
+
+    Why: moto's stub still sees every request the hooks have answered (botocore calls every
+    ``before-send`` handler) and, for each, scans the URL patterns of all its services, which
+    a handled request never matches. Declaring the handled URL a passthrough URL lets moto skip
+    the scan (a per-request cost in every InvokeEndpoint); nothing else changes.
+    """
+    from moto.core.config import default_user_config
+
+    core = dict(default_user_config.get("core", {}))
+    passthrough = dict(core.get("passthrough", {}))
+    passthrough["urls"] = [*passthrough.get("urls", []), "^" + re.escape(_HANDLED_URL)]
+    core["passthrough"] = passthrough
+    return {"core": core}
 
 
 class LocalSageMaker:
