@@ -172,8 +172,8 @@ def test_saved_model_serves_through_the_handlers(trained: SimpleNamespace) -> No
     default = signatures["serving_default"](
         image=tf.constant(x.reshape(8, 28, 28, 1), dtype=tf.float32))
     np.testing.assert_allclose(predictions, next(iter(default.values())).numpy(), atol=1e-6)
-    response = SimpleNamespace(status_code=200,
-                               content=json.dumps({"predictions": predictions.tolist()}).encode())
+    response = SimpleNamespace(status_code=200,  # TF Serving's answer to a columnar request
+                               content=json.dumps({"outputs": predictions.tolist()}).encode())
     out_body, content_type = inference.output_handler(response, context)
 
     assert content_type == "application/json"

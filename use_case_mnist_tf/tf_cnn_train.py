@@ -80,8 +80,8 @@ WARMUP_FRACTION = 0.05
 
 INPUT_NAME = "image"
 IMAGE_SHAPE = (28, 28, 1)
-# The second serving signature, for inference.py's requests: each string is one image's pixels
-# as little-endian float32 (inference.py's docstring, "Speed", says why).
+# The second serving signature, for inference.py's requests: one string holding the batch's
+# pixels as little-endian float32 (inference.py's docstring, "Speed", says why).
 BYTES_SIGNATURE = "serving_bytes"
 BYTES_INPUT_NAME = "image_bytes"
 NUM_CLASSES = 10

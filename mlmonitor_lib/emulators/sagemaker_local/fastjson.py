@@ -23,6 +23,7 @@ import threading
 from typing import Any
 
 import numpy as np
+import pybase64
 
 _WS = b" \t\r\n"
 _NUMBER_CHARS = b"0123456789.eE+-"
@@ -67,8 +68,9 @@ def parse_numeric_request(body: bytes | str) -> dict[str, Any] | None:
     if array is None:
         return None
     request: dict[str, Any] = {match.group(2).decode(): array}
-    if match.group(1) is not None:
-        request["signature_name"] = match.group(1).decode("utf-8", errors="replace")
+    name = _signature_name(match)
+    if name is not None:
+        request["signature_name"] = name
     return request
 
 
@@ -86,14 +88,17 @@ def parse_binary_request(body: bytes | str) -> tuple[str | None, str, bytes] | N
     end = data.find(b'"', start)  # base64 has no quotes nor backslashes: the closing quote
     if end < 0 or _B64_CLOSE.match(data, end) is None:
         return None
-    import pybase64
-
     try:
         value = pybase64.b64decode(memoryview(data)[start:end], validate=True)
     except ValueError:  # binascii.Error is one: escapes, spaces, bad padding...
         return None
-    name = None if match.group(1) is None else match.group(1).decode("utf-8", errors="replace")
-    return name, match.group(2).decode(), value
+    return _signature_name(match), match.group(2).decode(), value
+
+
+def _signature_name(head: re.Match[bytes]) -> str | None:
+    """The ``signature_name`` a request's head (``_HEAD``) names, or None when it names none."""
+    name = head.group(1)
+    return None if name is None else name.decode("utf-8", errors="replace")
 
 
 def parse_number_array(text: bytes) -> np.ndarray | None:
