@@ -96,14 +96,28 @@ def environment_reaching(settings: Any) -> dict[str, str]:
     return env | environment_values(settings)
 
 
+# The CLI's own main, run as ``python -m mlmonitor_lib`` runs it, with the OpenScale SDK's waits
+# made instant as in the world itself: each synchronous delete otherwise sleeps the SDK's fixed
+# 5 s before its first status check, about 25 s per cleanup of a monitored use case.
+_CLI_WITH_INSTANT_SDK_WAITS = """
+import sys
+from mlmonitor_lib.cli import main
+from mlmonitor_lib.ibm.openscale import instant_sdk_waits
+with instant_sdk_waits():
+    status = main(sys.argv[1:])
+raise SystemExit(status)
+"""
+
+
 def cleanup_in_new_process(state_file: Path, settings: Any, timeout_s: float = 600) -> dict:
-    """Run ``python -m mlmonitor_lib state cleanup STATE_FILE`` in a new process reaching the
-    world through ``settings`` (see ``open_to_other_processes``); return its deleted counts.
+    """Run the CLI's ``state cleanup STATE_FILE`` in a new process reaching the world through
+    ``settings`` (see ``open_to_other_processes``); return its deleted counts.
 
     The child starts in the state file's folder, so no ``.env`` of the caller's is read.
     """
     done = subprocess.run(
-        [sys.executable, "-m", "mlmonitor_lib", "state", "cleanup", "--json", str(state_file)],
+        [sys.executable, "-c", _CLI_WITH_INSTANT_SDK_WAITS, "state", "cleanup", "--json",
+         str(state_file)],
         env=environment_reaching(settings), cwd=Path(state_file).parent, capture_output=True,
         text=True, timeout=timeout_s, check=False,
     )
