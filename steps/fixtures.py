@@ -37,7 +37,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 
 
 # Mock mode trains on a small budget so the features stay quick; live uses the signature's.
-MOCK_BUDGET = {"train-samples": 12000, "epochs": 1}
+MOCK_BUDGET = {"train-samples": 6000, "epochs": 1}
 
 
 @pytest.fixture(scope="session")
