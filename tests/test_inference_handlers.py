@@ -314,6 +314,14 @@ def test_output_handler_fast_path_answers_the_standard_values(
     assert all(isinstance(p, float) for _, row in values for p in row)
 
 
+@pytest.mark.parametrize("text", [
+    b"[[0.5,0.5]]", b"[[0.5,0.5],[1.0,0.0],[0.25,0.75]]", b"[[0.5, 0.5], [1.0, 0.0]]",
+    b"[[0.5,0.5] ,[1.0,0.0]]", b"[ [0.5,0.5],[1.0,0.0] ]", b"[\n  [0.5,0.5],\n  [1.0,0.0]\n]",
+])
+def test_rows_are_the_innermost_lists_as_spelled(text: bytes) -> None:
+    assert inference._rows(text) == inference._ROW.findall(text)
+
+
 def test_output_handler_fast_path_steps_aside_for_integers() -> None:
     rows = [[1] + [0.0] * 9, [0.5, 0.5] + [0] * 8]
     content = json.dumps({"predictions": rows}).encode()

@@ -497,14 +497,28 @@ def _fast_openscale_body(content: bytes) -> str | None:
     # fraction, so none reads as an int (the standard path would write 1 back as 1.0: let it).
     if text.count(b".") != probabilities.size:
         return None
-    if any(abs(sum(row) - 1.0) > _PROBABILITY_SUM_TOLERANCE for row in probabilities.tolist()):
+    # cumsum adds left to right, as sum() does: the very sums the standard path checks
+    sums = np.cumsum(probabilities, axis=1)[:, -1]
+    if bool((np.abs(sums - 1.0) > _PROBABILITY_SUM_TOLERANCE).any()):
         return None
     labels = probabilities.argmax(axis=1).tolist()
-    rows = _ROW.findall(text)  # a 2-D array's innermost lists are its rows
-    values = ", ".join([f"[{label}, [{row.decode('ascii')}]]"
-                        for label, row in zip(labels, rows, strict=True)])
+    values = b", ".join([b"[%d, [%b]]" % pair for pair in zip(labels, _rows(text), strict=True)])
     return ('{"predictions": [{"fields": ' + json.dumps(OUTPUT_FIELDS) + ', "values": ['
-            + values + "]}]}")
+            + values.decode("ascii") + "]}]}")
+
+
+def _rows(array: bytes) -> list[bytes]:
+    """The text inside each row of the rectangular 2-D JSON array ``array``, as spelled.
+
+    Compact text (TF Serving's) splits at its ``],[`` separators: when that yields one piece
+    per row, every separator was one and the pieces are the rows. Any other spacing takes a
+    regex over the innermost lists.
+    """
+    if array.startswith(b"[[") and array.endswith(b"]]"):
+        rows = array[2:-2].split(b"],[")
+        if len(rows) == array.count(b"]") - 1:  # one "]" per row, plus the outer one
+            return rows
+    return _ROW.findall(array)
 
 
 def _check_accept(accept: str | None) -> None:
