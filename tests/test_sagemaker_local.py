@@ -482,8 +482,8 @@ def test_tf_serving_answers_a_binary_request_as_the_full_parse_does(local, endpo
                  json.dumps({"signature_name": "serving_bytes", "inputs": [{"b64": "A"}]})):
         answer = serving.predict(body)
         assert answer.status_code == 400
-    two = json.dumps({"signature_name": "serving_bytes", "inputs": [{"b64": _PIXELS}]})
-    assert serving.predict(two).status_code == 400  # 6 floats are not whole images
+    partial = json.dumps({"signature_name": "serving_bytes", "inputs": [{"b64": _PIXELS}]})
+    assert serving.predict(partial).status_code == 400  # 6 floats are not whole images
     with_default = json.dumps({"inputs": [{"b64": _PIXELS}]})  # serving_default takes floats
     assert "image" in json.loads(serving.predict(with_default).content)["error"]
 

@@ -479,7 +479,7 @@ def bytes_signature(serve: Any) -> Any:
     @tf.function(input_signature=[tf.TensorSpec([1], tf.string, name=BYTES_INPUT_NAME)])
     def serving_bytes(image_bytes: Any) -> Any:
         pixels = tf.io.decode_raw(image_bytes, tf.float32, little_endian=True)
-        # A length that is not whole images fails here by name, rather than reshaping.
+        # A length that is not whole images fails in this reshape, with TF's own message.
         return serve(tf.reshape(pixels, [-1, *IMAGE_SHAPE]))
 
     return serving_bytes
