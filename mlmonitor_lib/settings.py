@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     ibm_max_retries: int = 3
     ibm_retry_interval: float = 10.0
 
+    # waiting for resources (endpoints, training jobs, subscriptions): the first pause between
+    # two status checks and the longest one, in seconds (pauses double in between; see
+    # mlmonitor_lib.waiting). Emulated worlds at instant pace set both to 0.
+    wait_first_s: float = 5.0
+    wait_max_s: float = 30.0
+
     # where runs keep their state files
     state_dir: Path = Path(".mlmonitor")
 
