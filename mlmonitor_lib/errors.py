@@ -6,6 +6,9 @@ message that names what is wrong and what to do about it. Runtime checks never u
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 
 class MlMonitorError(Exception):
     """Base of every error this library raises deliberately."""
@@ -62,3 +65,38 @@ class EvaluationError(MlMonitorError):
 
 class ReleaseRefused(MlMonitorError):
     """The release gate refused: one line per breached threshold."""
+
+
+@dataclass(frozen=True)
+class CleanupFailure:
+    """One resource cleanup could not delete: which service, which resource, and why."""
+
+    service: str  # "SageMaker", "Watson OpenScale", "AI Factsheets"
+    resource: str  # kind and id, e.g. "endpoint sm-mnist-...-a1b2c3"
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.resource}: {self.reason}"
+
+
+class CleanupIncomplete(MlMonitorError):
+    """``cleanup()`` tried every resource and some could not be deleted.
+
+    Why one error at the end rather than the first failure: a refused delete in one service
+    must never leave a paid endpoint running in another. ``failures`` names each resource
+    still alive (the state file keeps exactly those, so a second cleanup finishes the job);
+    ``counts`` is what was deleted meanwhile.
+    """
+
+    def __init__(self, failures: Sequence[CleanupFailure],
+                 counts: Mapping[str, int] | None = None, state_file: object = None) -> None:
+        self.failures = list(failures)
+        self.counts = dict(counts or {})
+        where = f"the state file {state_file}" if state_file else "the state file"
+        lines = "\n".join(f"  {failure}" for failure in self.failures)
+        super().__init__(
+            f"cleanup could not delete {len(self.failures)} resource(s); everything else was "
+            f"deleted{f' ({self.counts})' if self.counts else ''}:\n{lines}\n"
+            f"{where.capitalize()} keeps them: fix the cause, then run cleanup() again "
+            "(or python -m mlmonitor_lib state cleanup <state file>)."
+        )

@@ -19,7 +19,13 @@ from mlmonitor_lib.aws.errors import error_text, is_not_found
 from mlmonitor_lib.aws.naming import derived_name
 from mlmonitor_lib.aws.scoring import invoke_endpoint
 from mlmonitor_lib.aws.session import STDOUT, Stdout, make_client, output_stream
-from mlmonitor_lib.errors import DeploymentFailed, ScoringError, ServiceError
+from mlmonitor_lib.errors import (
+    CleanupFailure,
+    CleanupIncomplete,
+    DeploymentFailed,
+    ScoringError,
+    ServiceError,
+)
 from mlmonitor_lib.state import Ledger
 
 
@@ -183,7 +189,9 @@ def delete_endpoint_resources(
     """Delete endpoint, endpoint config and model(s); returns how many existed and were deleted.
 
     Names not given are discovered from the endpoint (its config) and the config (its
-    models). Resources already gone are not errors: cleanup must be re-runnable.
+    models). Resources already gone are not errors: cleanup must be re-runnable. Every
+    resource is tried whatever fails; then :class:`CleanupIncomplete` names each refused one
+    (the ledger still lists exactly those).
     """
     sm = make_client(session, "sagemaker")
     models = list(model_names or [])
@@ -194,6 +202,7 @@ def delete_endpoint_resources(
         desc = _describe(sm.describe_endpoint_config, EndpointConfigName=endpoint_config_name)
         models = [v["ModelName"] for v in (desc or {}).get("ProductionVariants", [])]
     deleted = 0
+    failures: list[CleanupFailure] = []
     steps: list[tuple[str, str | None, Any, dict[str, str]]] = [
         ("endpoint", endpoint_name, sm.delete_endpoint, {"EndpointName": endpoint_name or ""}),
         ("endpoint-config", endpoint_config_name, sm.delete_endpoint_config,
@@ -206,13 +215,13 @@ def delete_endpoint_resources(
             call(**kwargs)
             deleted += 1
         except ClientError as exc:
-            if not is_not_found(exc):
-                raise ServiceError(
-                    f"deleting SageMaker {kind} {name!r} failed ({error_text(exc)}); "
-                    "delete it in the console or retry cleanup()"
-                ) from exc
+            if not is_not_found(exc):  # try the others: one refusal must not keep them alive
+                failures.append(CleanupFailure("SageMaker", f"{kind} {name}", error_text(exc)))
+                continue
         if ledger is not None:
             ledger.forget("serving", kind, name)
+    if failures:
+        raise CleanupIncomplete(failures, {"serving": deleted})
     return deleted
 
 
