@@ -48,13 +48,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from mlmonitor_lib.errors import MlMonitorError, ServiceError, SettingsError
+from mlmonitor_lib.errors import (
+    CleanupFailure,
+    CleanupIncomplete,
+    MlMonitorError,
+    ServiceError,
+    SettingsError,
+)
 from mlmonitor_lib.settings import SAAS_FACTSHEETS_URL, Settings
 
 if TYPE_CHECKING:
     from mlmonitor_lib.state import Ledger, Service
 
 SERVICE: Service = "factsheets"
+DISPLAY_NAME = "AI Factsheets"  # how errors name the service
 SDK_LOGGER = "ibm_aigov_facts_client"
 REGION = "dallas"  # the SDK's IBM Cloud hosts are Dallas's; unset, it makes useless calls
 _log = logging.getLogger(__name__)
@@ -489,16 +496,33 @@ class FactsheetsAdapter:
         return _run_in_own_thread(lambda: self._cleanup(ledger))
 
     def _cleanup(self, ledger: ResourceLedger) -> int:
+        """Links first (an asset tracked in a model use case is its inventory's), then assets
+        and training facts; every resource is tried whatever fails before, and the refused
+        ones end in one :class:`CleanupIncomplete` (the ledger still lists them)."""
         deleted = 0
+        failures: list[CleanupFailure] = []
         with self._session() as session:
             client = self._client(session)
             for link in ledger.alive(SERVICE, "model_link"):
-                self._untrack(session, client, link.id, link.attrs.get("catalog_id"))
+                try:
+                    self._untrack(session, client, link.id, link.attrs.get("catalog_id"))
+                except ServiceError as exc:
+                    failures.append(CleanupFailure(DISPLAY_NAME, f"model_link {link.id}",
+                                                   str(exc)))
+                    continue
                 ledger.forget(SERVICE, "model_link", link.id)
             for kind in ("model_asset", "notebook_experiment"):
                 for res in ledger.alive(SERVICE, kind):
-                    deleted += self._delete(session, client, res.id, res.attrs.get("catalog_id"))
+                    try:
+                        deleted += self._delete(session, client, res.id,
+                                                res.attrs.get("catalog_id"))
+                    except ServiceError as exc:
+                        failures.append(CleanupFailure(DISPLAY_NAME, f"{kind} {res.id}",
+                                                       str(exc)))
+                        continue
                     ledger.forget(SERVICE, kind, res.id)
+        if failures:
+            raise CleanupIncomplete(failures, {"factsheets": deleted})
         return deleted
 
     def _untrack(self, session: _Session, client: Any, asset_id: str, catalog: str | None

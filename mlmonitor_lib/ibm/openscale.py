@@ -23,13 +23,21 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, computed_field
 
-from mlmonitor_lib.errors import EvaluationError, LifecycleError, ServiceError, SettingsError
+from mlmonitor_lib.errors import (
+    CleanupFailure,
+    CleanupIncomplete,
+    EvaluationError,
+    LifecycleError,
+    ServiceError,
+    SettingsError,
+)
 
 if TYPE_CHECKING:
     from mlmonitor_lib.settings import Settings
     from mlmonitor_lib.state import Ledger
 
 SERVICE = "wos"
+SERVICE_NAME = "Watson OpenScale"  # how errors name the service
 CP4D_INSTANCE_ID = "00000000-0000-0000-0000-000000000000"
 ORIGINAL_PREDICTION = "_original_prediction"
 # the signature may name the weighted F1 as scikit-learn does; OpenScale calls it f_measure
@@ -725,32 +733,58 @@ class OpenScaleMonitor:
     # cleanup ----------------------------------------------------------------------------
     def cleanup(self) -> dict[str, int]:
         """Delete the subscription, its monitors, the provider and the data mart if this
-        monitor created them; returns how many of each were deleted."""
+        monitor created them; returns how many of each were deleted.
+
+        Dependency order (monitors, subscription, provider, data mart), and every resource is
+        tried whatever fails before: the refused ones end in one :class:`CleanupIncomplete`
+        naming each, and the ledger still lists exactly those.
+        """
         counts = {
             "monitor_instances": 0,
             "subscriptions": 0,
             "service_providers": 0,
             "data_marts": 0,
         }
+        failures: list[CleanupFailure] = []
+
+        def attempt(kind: str, resource_id: str, delete: Any, count: str) -> None:
+            try:
+                self._delete(kind, resource_id, delete)
+            except ServiceError as exc:
+                failures.append(CleanupFailure(SERVICE_NAME, f"{kind} {resource_id}", str(exc)))
+            else:
+                counts[count] += 1
+
         subscription_id = self.ids.get("subscription")
         if subscription_id and "subscription" in self.created:
-            counts["monitor_instances"] = self._delete_monitors(subscription_id)
-            self._delete("subscription", subscription_id, self.client.subscriptions.delete)
-            counts["subscriptions"] = 1
+            try:
+                instances = self._monitor_instances(subscription_id)
+            except ServiceError as exc:
+                failures.append(CleanupFailure(SERVICE_NAME, f"monitors of {subscription_id}",
+                                               str(exc)))
+                instances = []
+            for instance in instances:
+                attempt(instance.entity.monitor_definition_id, instance.metadata.id,
+                        self.client.monitor_instances.delete, "monitor_instances")
+            attempt("subscription", subscription_id, self.client.subscriptions.delete,
+                    "subscriptions")
         provider_id = self.ids.get("service_provider")
         if provider_id and "service_provider" in self.created:
-            self._delete("service_provider", provider_id, self.client.service_providers.delete)
-            counts["service_providers"] = 1
-        counts["data_marts"] = self._delete_data_mart_if_empty()
+            attempt("service_provider", provider_id, self.client.service_providers.delete,
+                    "service_providers")
+        if not failures:  # a data mart still holding our subscription cannot go
+            try:
+                counts["data_marts"] = self._delete_data_mart_if_empty()
+            except ServiceError as exc:
+                failures.append(CleanupFailure(SERVICE_NAME,
+                                               f"data_mart {self.ids.get('data_mart')}", str(exc)))
+        elif self.ids.get("data_mart") and "data_mart" in self.created:
+            failures.append(CleanupFailure(
+                SERVICE_NAME, f"data_mart {self.ids['data_mart']}",
+                "kept until the resources above are deleted"))
+        if failures:
+            raise CleanupIncomplete(failures, {"wos": counts["subscriptions"]})
         return counts
-
-    def _delete_monitors(self, subscription_id: str) -> int:
-        deleted = 0
-        for instance in self._monitor_instances(subscription_id):
-            key = instance.entity.monitor_definition_id
-            self._delete(key, instance.metadata.id, self.client.monitor_instances.delete)
-            deleted += 1
-        return deleted
 
     def _delete(self, kind: str, resource_id: str, delete: Any) -> None:
         from ibm_cloud_sdk_core import ApiException
