@@ -58,3 +58,19 @@ Feature: The onboarding survives faults and never leaves anything behind
     Then the services hold 1 endpoint, 1 subscription and 1 model asset for the model
     When the use case is cleaned up
     Then cleaning up again deletes nothing
+
+  Scenario Outline: A delete refused by <service> does not stop the cleanup
+    Given the model has been onboarded up to its evaluation
+    And <service> refuses to delete the <resource>
+    When the use case is cleaned up despite the refusal
+    Then the cleanup names the <resource> in <service> as not deleted
+    And SageMaker no longer has the endpoint
+    And the state file still lists the <resource> and nothing of the other services
+    When <service> accepts deletes again and the use case is cleaned up again
+    Then no resource of the onboarding remains in any service
+
+    Examples:
+      | service          | resource      |
+      | AI Factsheets    | model asset   |
+      | Watson OpenScale | subscription  |
+      | SageMaker        | serving model |

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 
 from mlmonitor_lib import aws
-from mlmonitor_lib.errors import DatasetError, LifecycleError, ReleaseRefused, SettingsError
+from mlmonitor_lib.errors import (
+    CleanupFailure,
+    CleanupIncomplete,
+    DatasetError,
+    LifecycleError,
+    MlMonitorError,
+    ReleaseRefused,
+    SettingsError,
+)
 from mlmonitor_lib.settings import Settings
 from mlmonitor_lib.signature import ModelSignature, load_signature
 from mlmonitor_lib.state import LifecycleState, StateStore
@@ -533,18 +541,56 @@ class ModelUseCase:
 
     # ----------------------------------------------------------------------------- cleanup
     def cleanup(self) -> dict[str, int]:
-        """Delete everything the ledger lists as alive, newest service first; returns the
-        seed's counts: deployments, subscriptions and model assets deleted."""
+        """Delete everything the ledger lists as alive, dependents first (Factsheets, then
+        OpenScale, then the SageMaker endpoint they point at); returns the seed's counts:
+        deployments, subscriptions and model assets deleted.
+
+        Every service is tried whatever fails in another: a refused delete must never leave
+        the paid endpoint running. Failures end in one :class:`CleanupIncomplete` naming each
+        resource (service, resource, reason); the state file keeps exactly what is still
+        alive, so calling ``cleanup()`` again finishes the job.
+        """
         counts = {"serving": 0, "wos": 0, "factsheets": 0}
-        if self.store.alive("factsheets"):
-            counts["factsheets"] = self._factsheets().cleanup(self.store)
-        if self.store.alive("wos"):
-            counts["wos"] = self.wos.cleanup()["subscriptions"]
+        failures: list[CleanupFailure] = []
+        for service, delete in (("factsheets", self._cleanup_factsheets),
+                                ("wos", self._cleanup_openscale),
+                                ("serving", self._cleanup_serving)):
+            if not self.store.alive(service):
+                continue
+            try:
+                counts[service] = delete()
+            except CleanupIncomplete as incomplete:
+                failures += incomplete.failures
+                counts[service] = incomplete.counts.get(service, 0)
+            except MlMonitorError as exc:  # the whole service refused (login, outage)
+                failures += [CleanupFailure(SERVICE_NAMES[service], f"{r.kind} {r.id}", str(exc))
+                             for r in self.store.alive(service)]
+        self._monitor = None
+        serving_alive = bool(self.store.alive("serving", "endpoint"))
+        self.store.update(
+            governed=bool(self.store.alive("factsheets")) and self.state.governed,
+            monitored=bool(self.store.alive("wos")) and self.state.monitored,
+            deployed=serving_alive and self.state.deployed,
+            **({} if serving_alive else {"endpoint_name": None, "endpoint_config_name": None,
+                                         "model_name": None}),
+        )
+        if failures:
+            raise CleanupIncomplete(failures, counts, self.state_file)
+        self._print(str(counts))
+        return counts
+
+    def _cleanup_factsheets(self) -> int:
+        return self._factsheets().cleanup(self.store)
+
+    def _cleanup_openscale(self) -> int:
+        return self.wos.cleanup()["subscriptions"]
+
+    def _cleanup_serving(self) -> int:
         endpoints = self.store.alive("serving", "endpoint")
         configs = self.store.alive("serving", "endpoint-config")
         models = self.store.alive("serving", "model")
-        if endpoints or configs or models:
-            self._print(f"INFO - deleting [aws] resources for [{self.state.endpoint_name}]...")
+        self._print(f"INFO - deleting [aws] resources for [{self.state.endpoint_name}]...")
+        try:
             aws.delete_endpoint_resources(
                 self.session,
                 endpoint_name=endpoints[0].id if endpoints else None,
@@ -552,12 +598,14 @@ class ModelUseCase:
                 model_names=[m.id for m in models] or None,
                 ledger=self.store,
             )
-            counts["serving"] = len(endpoints) or int(bool(configs or models))
-        self.store.update(deployed=False, governed=False, monitored=False,
-                          endpoint_name=None, endpoint_config_name=None, model_name=None)
-        self._monitor = None
-        self._print(str(counts))
-        return counts
+        except CleanupIncomplete as incomplete:  # a deployment counts once its endpoint is gone
+            gone = bool(endpoints) and not self.store.alive("serving", "endpoint")
+            raise CleanupIncomplete(incomplete.failures, {"serving": int(gone)}) from None
+        return len(endpoints) or int(bool(configs or models))
+
+
+# How cleanup's errors name each service of the ledger.
+SERVICE_NAMES = {"serving": "SageMaker", "wos": "Watson OpenScale", "factsheets": "AI Factsheets"}
 
 
 SageMakerModelUseCase = ModelUseCase

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from mlmonitor_lib import aws
 from mlmonitor_lib.emulators.crash import (
     cleanup_in_new_process,
     crash_after,
@@ -17,7 +18,7 @@ from mlmonitor_lib.emulators.crash import (
     run_lifecycle,
 )
 from mlmonitor_lib.emulators.inventory import leftovers, world_resources
-from mlmonitor_lib.errors import MlMonitorError
+from mlmonitor_lib.errors import CleanupIncomplete, MlMonitorError
 from mlmonitor_lib.usecase import ModelUseCase
 
 RESOURCES = {
@@ -31,6 +32,12 @@ RESOURCES = {
     "service provider": ("wos", "service_provider", None),
     "subscription": ("wos", "subscription", None),
     "quality monitor": ("wos", "monitor_instance", "quality"),
+}
+# How each service refuses a delete: AccessDenied-style, not retried by any SDK.
+REFUSED_DELETES = {
+    "model asset": ("AI Factsheets", "factsheets", "DELETE", "/v2/assets/{asset_id}"),
+    "subscription": ("Watson OpenScale", "openscale", "DELETE", "/v2/subscriptions/{id}"),
+    "serving model": ("SageMaker", None, "DeleteModel", None),
 }
 IBM_PLANS = {"Watson OpenScale": "openscale", "AI Factsheets": "factsheets",
              "the IBM login service": "iam"}
@@ -133,3 +140,62 @@ def _(world, endpoints: int, subscriptions: int, assets: int) -> None:
     found = (held["sagemaker.endpoints"], held["openscale.subscriptions"],
              held["factsheets.assets"])
     assert found == (endpoints, subscriptions, assets)
+
+
+@given("the model has been onboarded up to its evaluation")
+def _(use_case: ModelUseCase) -> None:
+    run_lifecycle(use_case)
+
+
+@given(parsers.parse("{service} refuses to delete the {resource}"))
+def _(world, ibm_services, service: str, resource: str) -> None:
+    named, plan, operation, path = REFUSED_DELETES[resource]
+    assert named == service, f"{service} does not hold the {resource}"
+    if plan is None:
+        world.local_sagemaker.faults.inject(operation, "AccessDeniedException", times=-1,
+                                            status=400, message="injected refusal")
+    else:
+        world.ibm.faults(plan).fail_next(operation, path, status=403, times=-1)
+
+
+@when("the use case is cleaned up despite the refusal", target_fixture="refusal")
+def _(use_case: ModelUseCase) -> CleanupIncomplete:
+    with pytest.raises(CleanupIncomplete) as refused:
+        use_case.cleanup()
+    return refused.value
+
+
+@then(parsers.parse("the cleanup names the {resource} in {service} as not deleted"))
+def _(refusal: CleanupIncomplete, use_case: ModelUseCase, resource: str, service: str) -> None:
+    _, kind, _ = RESOURCES[resource]
+    alive = {r.id for r in use_case.store.alive() if r.kind == kind}
+    named = {f.resource.split(" ", 1)[1] for f in refusal.failures
+             if f.service == service and f.resource.startswith(kind + " ")}
+    assert alive and named == alive, (refusal.failures, alive)
+    assert {f.service for f in refusal.failures} == {service}
+
+
+@then("SageMaker no longer has the endpoint")
+def _(use_case: ModelUseCase) -> None:
+    assert use_case.store.alive("serving", "endpoint") == []
+    endpoints = [r.id for r in use_case.state.resources if r.kind == "endpoint"]
+    sagemaker = aws.make_client(use_case.session, "sagemaker")
+    listed = [e["EndpointName"] for page in sagemaker.get_paginator("list_endpoints").paginate()
+              for e in page["Endpoints"]]
+    assert endpoints and not set(endpoints) & set(listed)
+
+
+@then(parsers.parse(
+    "the state file still lists the {resource} and nothing of the other services"))
+def _(use_case: ModelUseCase, resource: str) -> None:
+    service, kind, _ = RESOURCES[resource]
+    alive = {(r.service, r.kind) for r in use_case.store.alive() if r.service != "training"}
+    assert (service, kind) in alive
+    assert {svc for svc, _ in alive} == {service}
+
+
+@when(parsers.parse("{service} accepts deletes again and the use case is cleaned up again"),
+      target_fixture="cleanup_counts")
+def _(use_case: ModelUseCase, world, service: str) -> dict[str, int]:
+    lift_faults(world)
+    return use_case.cleanup()
