@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 PACES = ("instant", "realistic")
@@ -73,32 +73,52 @@ class Progress:
         final: str,
         *,
         hold: Callable[[], bool] | None = None,
+        holds: Mapping[str, Callable[[], bool]] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.pace = pace
         self.stages = list(stages)
         self.final = final
         self._hold = hold
+        self._holds = dict(holds or {})
         self._clock = clock
         self._lock = threading.Lock()
         self._index = 0  # stage shown next (instant pace)
         self._entered = clock()  # when the current stage began (realistic pace)
+        self._was_held = False  # the current stage outlasted its time because of a hold
+        self.entered: list[tuple[str, float]] = [(self._state(), self._entered)]
 
-    def finish(self, final: str) -> None:
-        """Change the state the walk ends in (e.g. ``Failed`` instead of ``InService``)."""
+    def finish(self, final: str, *, after: str | None = None) -> None:
+        """Change the state the walk ends in (e.g. ``Failed`` instead of ``InService``).
+
+        ``after`` names the stage the walk now ends after (the later stages are dropped: a
+        training job that fails while ``Training`` never shows ``Uploading``); a stage the
+        walk already showed is never taken back.
+        """
         with self._lock:
             self.final = final
+            if after is not None:
+                names = [state for state, _ in self.stages]
+                last = names.index(after) if after in names else len(names) - 1
+                self.stages = self.stages[:max(last + 1, self._index)]
 
     def restart(self, stages: Sequence[tuple[str, float]], final: str) -> None:
         """Begin a new walk (e.g. ``Deleting`` then gone) from the next observation on."""
         with self._lock:
             self.stages, self.final = list(stages), final
-            self._index, self._entered = 0, self._clock()
+            self._index, self._entered, self._was_held = 0, self._clock(), False
+            self.entered.append((self._state(), self._entered))
 
     @property
     def done(self) -> bool:
-        """True once the walk has reached its final state (without observing it)."""
+        """True once the walk has reached its final state (without observing it).
+
+        At realistic pace the elapsed time counts, as in :meth:`peek`: a walk nobody
+        observes still ends (a ``hold`` on another walk's ``done`` would otherwise wait
+        forever for an observation that never comes).
+        """
         with self._lock:
+            self._advance_by_time()
             return self._index >= len(self.stages)
 
     def peek(self) -> str:
@@ -113,12 +133,22 @@ class Progress:
             self._advance_by_time()
             state = self._state()
             if self.pace.instant and self._index < len(self.stages) and not self._held():
-                self._index += 1
+                self._step(self._clock())
             return state
 
     def _held(self) -> bool:
+        if self._index >= len(self.stages):
+            return False
+        held = self._holds.get(self.stages[self._index][0])
+        if held is not None and held():
+            return True
         return (self._hold is not None and self._index == len(self.stages) - 1
                 and bool(self._hold()))
+
+    def _step(self, entered: float) -> None:
+        self._index += 1
+        self._entered, self._was_held = entered, False
+        self.entered.append((self._state(), entered))
 
     def _state(self) -> str:
         return self.stages[self._index][0] if self._index < len(self.stages) else self.final
@@ -126,10 +156,14 @@ class Progress:
     def _advance_by_time(self) -> None:
         if self.pace.instant:
             return
-        while self._index < len(self.stages) and not self._held():
-            lasts = self.pace.seconds(self.stages[self._index][1])
+        while self._index < len(self.stages):
             now = self._clock()
+            if self._held():
+                self._was_held = True
+                return
+            lasts = self.pace.seconds(self.stages[self._index][1])
             if now - self._entered < lasts:
                 return
-            self._entered += lasts
-            self._index += 1
+            # A stage a hold kept past its time ends now, not when its time ran out: else the
+            # stages after a long model load or training run would flash by unseen.
+            self._step(now if self._was_held else self._entered + lasts)

@@ -1,20 +1,35 @@
-"""Endpoint state of the local data plane: loading an artifact in the background.
+"""Endpoint state of the local data plane: loading an artifact in the background, and the
+endpoint's status walk (:class:`~mlmonitor_lib.emulators.pace.Progress`).
 
-Why in the background: on AWS an endpoint is ``Creating`` for minutes before it is
-``InService`` or ``Failed``; the adapter's waiting code must be exercised the same way here.
+Why a walk: on AWS an endpoint is ``Creating`` for minutes before it is ``InService`` or
+``Failed``, and ``Deleting`` for a while before it is gone (botocore's ``EndpointInService``
+and ``EndpointDeleted`` waiters poll 30 s × 120 and 30 s × 60 for those; the states are
+botocore's ``EndpointStatus`` enum). The adapter's waiting code must meet the same states
+here: ``Creating`` lasts at least one observation and no less than the real model load;
+``Deleting`` at least one observation, after which the endpoint is :data:`GONE`.
 """
 
 from __future__ import annotations
 
 import shutil
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlmonitor_lib.emulators.pace import Pace, Progress
 from mlmonitor_lib.emulators.sagemaker_local.container import ModelLoadError, ServingContainer
 from mlmonitor_lib.emulators.sagemaker_local.s3io import download_and_extract
+from mlmonitor_lib.emulators.sagemaker_local.states import (
+    CREATING_S,
+    DELETING_S,
+    ENDPOINT_STATUS,
+)
 
+# Not an EndpointStatus: the walk's end after Deleting, when Describe answers "Could not find".
+GONE = "(gone)"
 HEALTH_CHECK_FAILED = (
     "The primary container for production variant {variant} did not pass the ping health "
     "check: {detail}"
@@ -23,17 +38,40 @@ HEALTH_CHECK_FAILED = (
 
 @dataclass
 class LocalEndpoint:
-    """One endpoint: its status, its loaded container, the variant serving it."""
+    """One endpoint: its status walk, its loaded container, the variant serving it."""
 
     name: str
     config_name: str
     root: Path
-    status: str = "Creating"
+    pace: Pace = field(default_factory=Pace)
+    clock: Callable[[], float] = time.monotonic
     failure_reason: str | None = None
     variant: str = "AllTraffic"
     container: ServingContainer | None = None
     ready: threading.Event = field(default_factory=threading.Event)
+    progress: Progress = field(init=False)
     _thread: threading.Thread | None = None
+
+    def __post_init__(self) -> None:
+        # Creating holds until the model is loaded (or failed): never InService before that.
+        self.progress = Progress(self.pace, [(_status("Creating"), CREATING_S)],
+                                 _status("InService"), hold=lambda: not self.ready.is_set(),
+                                 clock=self.clock)
+
+    @property
+    def status(self) -> str:
+        """The status now, without counting as an observation (InvokeEndpoint's check)."""
+        return self.progress.peek()
+
+    def observe(self) -> str:
+        """The status a DescribeEndpoint or ListEndpoints sees (advances the walk)."""
+        return self.progress.observe()
+
+    def begin_delete(self) -> None:
+        """DeleteEndpoint: ``Deleting`` from the next observation, then :data:`GONE`; the
+        container stops serving at once."""
+        self.progress.restart([(_status("Deleting"), DELETING_S)], GONE)
+        self.container = None
 
     def start(self, sagemaker: Any, s3: Any) -> None:
         self._thread = threading.Thread(target=self._load, args=(sagemaker, s3),
@@ -60,7 +98,6 @@ class LocalEndpoint:
             except Exception as exc:
                 raise ModelLoadError(f"cannot read model artifact {model_data}: {exc}") from exc
             self.container = ServingContainer(model_dir)
-            self.status = "InService"
         except ModelLoadError as exc:
             self._fail(str(exc))
         except Exception as exc:  # the emulator itself failed: still an endpoint failure
@@ -70,10 +107,12 @@ class LocalEndpoint:
 
     def _fail(self, detail: str) -> None:
         self.failure_reason = HEALTH_CHECK_FAILED.format(variant=self.variant, detail=detail)
-        self.status = "Failed"
+        self.progress.finish(_status("Failed"))  # before ready is set: never InService
 
-    def overlay(self, desc: dict[str, Any]) -> None:
-        desc["EndpointStatus"] = self.status
+    def overlay(self, desc: dict[str, Any], status: str | None = None) -> None:
+        """Write ``status`` (the observed one) and the FailureReason over moto's
+        always-``InService`` description or summary."""
+        desc["EndpointStatus"] = status or self.status
         if self.failure_reason:
             desc["FailureReason"] = self.failure_reason
         else:
@@ -82,3 +121,10 @@ class LocalEndpoint:
     def discard(self) -> None:
         self.container = None
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _status(name: str) -> str:
+    """``name``, checked against botocore's ``EndpointStatus`` enum (no invented states)."""
+    if name not in ENDPOINT_STATUS:
+        raise ValueError(f"{name!r} is not a SageMaker EndpointStatus: {ENDPOINT_STATUS}")
+    return name

@@ -7,13 +7,21 @@ TF Serving container (:mod:`.endpoints`), Describe* report the real status, and 
 answer with the model's predictions or AWS's error shapes. Hooks:
 
 * ``before-parameter-build.sagemaker.<Op>``: keep the request (after-call hooks do not see it);
-* ``after-call.sagemaker.<Op>``: act on the created resources, overlay descriptions, and drop
+* ``before-call.sagemaker.<Op>``: one DescribeEndpoint is one observation of the endpoint's
+  status walk (:mod:`.endpoints`); an endpoint whose ``Deleting`` walk has ended is deleted
+  from moto first, so moto answers "Could not find endpoint" exactly as AWS does (botocore's
+  ``EndpointDeleted`` waiter succeeds on that ``ValidationException``);
+* ``after-call.sagemaker.<Op>``: act on the created resources, overlay descriptions and list
+  summaries with the observed states, cut List pages as AWS does (:mod:`.listing`), and drop
   the empty ``{}`` structs moto returns where AWS omits the member (the SDK's pydantic shapes
   reject them);
 * ``before-send.sagemaker`` / ``before-send.sagemaker-runtime`` (registered first, ahead of
-  moto): injected faults (:mod:`.faults`), duplicate endpoint names, StopTrainingJob (moto
-  lacks it) and InvokeEndpoint. Answers
-  given here are raw HTTP responses, so botocore parses and retries them as AWS's.
+  moto): injected faults (:mod:`.faults`), duplicate endpoint names, DeleteEndpoint (moto
+  deletes at once; AWS shows ``Deleting`` first), StopTrainingJob (moto lacks it) and
+  InvokeEndpoint. Answers given here are raw HTTP responses, so botocore parses and retries
+  them as AWS's.
+
+Every state walk runs at one :class:`~mlmonitor_lib.emulators.pace.Pace`, the world's.
 """
 
 from __future__ import annotations
@@ -23,20 +31,26 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import boto3
+from botocore.exceptions import ClientError
 
-from mlmonitor_lib.emulators.sagemaker_local import wire
-from mlmonitor_lib.emulators.sagemaker_local.endpoints import LocalEndpoint
+from mlmonitor_lib.emulators.pace import Pace
+from mlmonitor_lib.emulators.sagemaker_local import listing, wire
+from mlmonitor_lib.emulators.sagemaker_local.endpoints import GONE, LocalEndpoint
 from mlmonitor_lib.emulators.sagemaker_local.faults import Faults
 from mlmonitor_lib.emulators.sagemaker_local.training import LocalTrainingJob
 
 _PARAMS = "sagemaker_local_params"
-_STASHED = ("CreateTrainingJob", "CreateEndpoint", "DeleteEndpoint")
+_OBSERVED = "sagemaker_local_observed"
+_QUERY = "sagemaker_local_query"
+_STASHED = ("CreateTrainingJob", "CreateEndpoint", "DescribeEndpoint")
 # moto answers requests it recognises even when an earlier before-send hook already answered;
 # pointing a handled request at this host makes moto ignore it.
 _HANDLED_URL = "https://sagemaker-local.invalid/handled"
@@ -65,11 +79,17 @@ class LocalSageMaker:
 
     ``LocalSageMaker(session, workdir).install()`` registers the hooks once; ``uninstall()``
     (or leaving the ``with`` block) stops running jobs, unloads endpoints and removes them.
-    ``faults`` plans failures (:class:`~.faults.Faults`).
+    ``faults`` plans failures (:class:`~.faults.Faults`). ``pace`` sets how fast endpoints and
+    training jobs walk through their states (default: ``MLMONITOR_PACE``, else instant);
+    ``clock`` is injectable so tests walk realistic pace without sleeping.
     """
 
-    def __init__(self, session: boto3.Session, workdir: Path | None = None) -> None:
+    def __init__(self, session: boto3.Session, workdir: Path | None = None, *,
+                 pace: Pace | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.session = session
+        self.pace = pace or Pace.from_env()
+        self.clock = clock
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="sagemaker-local-"))
         self.faults = Faults()
@@ -79,6 +99,8 @@ class LocalSageMaker:
         self._installed = False
         self._account: str | None = None
         self._handlers: list[tuple[str, Any, str]] = []
+        self._gone_lock = threading.Lock()
+        self._internal = threading.local()  # our own calls to moto pass every hook untouched
 
     # installation -------------------------------------------------------------------------
     def install(self) -> LocalSageMaker:
@@ -95,8 +117,12 @@ class LocalSageMaker:
         self._register("after-call.sagemaker.CreateTrainingJob", self._on_create_training_job)
         self._register("after-call.sagemaker.DescribeTrainingJob", self._on_describe_training_job)
         self._register("after-call.sagemaker.CreateEndpoint", self._on_create_endpoint)
+        self._register("before-call.sagemaker.DescribeEndpoint", self._observe_endpoint)
         self._register("after-call.sagemaker.DescribeEndpoint", self._on_describe_endpoint)
-        self._register("after-call.sagemaker.DeleteEndpoint", self._on_delete_endpoint)
+        for op in listing.OPERATIONS:
+            self._register(f"before-parameter-build.sagemaker.{op}", self._prepare_list)
+            self._register(f"before-call.sagemaker.{op}", self._refuse_bad_list)
+            self._register(f"after-call.sagemaker.{op}", self._on_list)
         self._register("before-send.sagemaker", self._before_send, first=True)
         self._register("before-send.sagemaker-runtime", self._before_send, first=True)
         _INSTALLED[emitter] = self
@@ -167,7 +193,8 @@ class LocalSageMaker:
             return
         request = context[_PARAMS]
         name = request["TrainingJobName"]
-        job = LocalTrainingJob(name, request, self.workdir / "jobs" / name)
+        job = LocalTrainingJob(name, request, self.workdir / "jobs" / name, pace=self.pace,
+                               clock=self.clock)
         with self._lock:
             self.jobs[name] = job
         job.start(self._s3, self.faults.take_training_failure())
@@ -195,26 +222,116 @@ class LocalSageMaker:
         request = context[_PARAMS]
         name = request["EndpointName"]
         endpoint = LocalEndpoint(name, request["EndpointConfigName"],
-                                 self.workdir / "endpoints" / name)
+                                 self.workdir / "endpoints" / name, pace=self.pace,
+                                 clock=self.clock)
         with self._lock:
             self.endpoints[name] = endpoint
         endpoint.start(self._sagemaker, self._s3)
 
+    def _observe_endpoint(self, context: dict[str, Any], **_: Any) -> None:
+        """DescribeEndpoint observes the walk before moto answers: a walk that has ended is
+        deleted from moto first, so moto answers "Could not find endpoint"."""
+        if self._is_internal():
+            return
+        name = context.get(_PARAMS, {}).get("EndpointName", "")
+        endpoint = self.endpoints.get(name)
+        if endpoint is None:
+            return
+        state = endpoint.observe()
+        if state == GONE:
+            self._delete_from_moto(name)
+        else:
+            context[_OBSERVED] = state
+
     def _on_describe_endpoint(self, http_response: Any, parsed: dict[str, Any],
-                              **_: Any) -> None:
+                              context: dict[str, Any], **_: Any) -> None:
         endpoint = self.endpoints.get(parsed.get("EndpointName", ""))
         if http_response.status_code < 300 and endpoint is not None:
-            endpoint.overlay(parsed)
+            endpoint.overlay(parsed, context.get(_OBSERVED))
 
-    def _on_delete_endpoint(self, http_response: Any, context: dict[str, Any],
-                            **_: Any) -> None:
-        if http_response.status_code >= 300:
-            return
-        with self._lock:
-            endpoint = self.endpoints.pop(context.get(_PARAMS, {}).get("EndpointName", ""), None)
-        if endpoint is not None:
+    def _begin_delete(self, request: Any) -> Any:
+        """DeleteEndpoint: AWS answers at once and deletes asynchronously (DeleteEndpoint's
+        documentation; botocore's ``EndpointDeleted`` waiter polls for it to finish), so the
+        endpoint stays listed and described as ``Deleting`` until its walk ends; moto, which
+        deletes at once, is only told then.
+
+        A ``Creating`` (or ``Updating``) endpoint is refused: SageMaker cannot delete an
+        endpoint while it is being created or updated (reported by users, e.g.
+        awslabs/stable-diffusion-aws-extension#342; not in the API reference, so kept at
+        least as strict as reported). A second delete of a ``Deleting`` endpoint is refused
+        too (no public source says either way; the stricter choice).
+        """
+        name = json.loads(_body(request) or b"{}").get("EndpointName", "")
+        endpoint = self.endpoints.get(name)
+        if endpoint is None:
+            return None  # moto answers: "Could not find endpoint" (or deletes its own record)
+        state = endpoint.status
+        if state == GONE:
+            self._delete_from_moto(name)
+            return None
+        if state in ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"):
+            return wire.json_error(
+                request.url, 400, "ValidationException",
+                f'Cannot delete endpoint "{self._endpoint_arn(name)}" while its status is '
+                f"{state}.")
+        endpoint.begin_delete()
+        return wire.response(request.url, 200, b"{}",
+                             {"Content-Type": "application/x-amz-json-1.1"})
+
+    def _delete_from_moto(self, name: str) -> None:
+        """The end of a ``Deleting`` walk: forget the endpoint and delete moto's record."""
+        with self._gone_lock:  # until moto forgot it too: no Describe may still find it
+            endpoint = self.endpoints.pop(name, None)
+            if endpoint is None:
+                return
+            self._internal.active = True
+            try:
+                self._sagemaker.delete_endpoint(EndpointName=name)
+            except ClientError:
+                pass  # already gone from moto
+            finally:
+                self._internal.active = False
             endpoint.join(60)
             endpoint.discard()
+
+    def _is_internal(self) -> bool:
+        return bool(getattr(self._internal, "active", False))
+
+    # lists --------------------------------------------------------------------------------
+    def _prepare_list(self, params: dict[str, Any], context: dict[str, Any],
+                      event_name: str = "", **_: Any) -> None:
+        if not self._is_internal():
+            context[_QUERY] = listing.prepare(event_name.rsplit(".", 1)[-1], params)
+
+    def _refuse_bad_list(self, context: dict[str, Any], **_: Any) -> Any:
+        query = context.get(_QUERY)
+        if query is None or query.error is None:
+            return None
+        return wire.parsed_error(_HANDLED_URL, 400, "ValidationException", query.error)
+
+    def _on_list(self, http_response: Any, parsed: dict[str, Any], context: dict[str, Any],
+                 **_: Any) -> None:
+        """Overlay each listed resource with its observed state (a List is an observation),
+        drop endpoints whose ``Deleting`` walk ended, then cut the caller's page."""
+        query = context.get(_QUERY)
+        if query is None or http_response.status_code >= 300:
+            return
+        items = []
+        for item in parsed.get(query.result_key, []):
+            if query.operation == "ListEndpoints" and item["EndpointName"] in self.endpoints:
+                state = self.endpoints[item["EndpointName"]].observe()
+                if state == GONE:
+                    self._delete_from_moto(item["EndpointName"])
+                    continue
+                item["EndpointStatus"] = state
+            elif query.operation == "ListTrainingJobs" and item["TrainingJobName"] in self.jobs:
+                self.jobs[item["TrainingJobName"]].summary_overlay(item)
+            items.append(item)
+        parsed[query.result_key], token = listing.page(query, items)
+        if token:
+            parsed["NextToken"] = token
+        else:
+            parsed.pop("NextToken", None)
 
     def endpoint(self, name: str) -> LocalEndpoint | None:
         """The local state of endpoint ``name`` (tests and benchmarks use its container)."""
@@ -226,6 +343,8 @@ class LocalSageMaker:
 
     # HTTP layer ---------------------------------------------------------------------------
     def _before_send(self, request: Any, **kwargs: Any) -> Any:
+        if self._is_internal():
+            return None
         operation = _operation(request, kwargs.get("event_name", ""))
         fault = self.faults.take(operation)
         if fault is not None:
@@ -234,6 +353,8 @@ class LocalSageMaker:
             response = self._invoke(request)
         elif operation == "CreateEndpoint":
             response = self._reject_duplicate_endpoint(request)
+        elif operation == "DeleteEndpoint":
+            response = self._begin_delete(request)
         elif operation == "StopTrainingJob":
             response = self._stop_training_job(request)
         else:
@@ -243,23 +364,32 @@ class LocalSageMaker:
         return response
 
     def _reject_duplicate_endpoint(self, request: Any) -> Any:
+        """An endpoint name is taken until the endpoint is gone, ``Deleting`` included (moto
+        would silently overwrite it; AWS refuses)."""
         name = json.loads(_body(request) or b"{}").get("EndpointName", "")
         if name not in self.endpoints:
             return None
-        arn = f"arn:aws:sagemaker:{self._region}:{self.account_id}:endpoint/{name.lower()}"
         return wire.json_error(request.url, 400, "ValidationException",
-                               f'Cannot create already existing endpoint "{arn}".')
+                               f'Cannot create already existing endpoint "'
+                               f'{self._endpoint_arn(name)}".')
+
+    def _endpoint_arn(self, name: str) -> str:
+        return f"arn:aws:sagemaker:{self._region}:{self.account_id}:endpoint/{name.lower()}"
 
     def _invoke(self, request: Any) -> Any:
         path = urlparse(request.url).path
         name = unquote(path.split("/endpoints/", 1)[-1].rsplit("/invocations", 1)[0])
         endpoint = self.endpoints.get(name)
-        if endpoint is None or endpoint.status != "InService" or endpoint.container is None:
+        # Only an InService endpoint serves (CreateEndpoint's documentation: "After it creates
+        # the endpoint, it sets the status to InService. SageMaker can then process incoming
+        # requests"); any other is answered as a missing one (no public source gives another).
+        container = endpoint.container if endpoint is not None else None
+        if endpoint is None or endpoint.status != "InService" or container is None:
             return wire.json_error(request.url, 400, "ValidationError",
                                    f"Endpoint {name} of account {self.account_id} not found.")
         headers = request.headers
         attributes = headers.get("X-Amzn-SageMaker-Custom-Attributes")
-        status, body, content_type = endpoint.container.invoke(
+        status, body, content_type = container.invoke(
             _body(request), _text(headers.get("Content-Type")), _text(headers.get("Accept")),
             _text(attributes),
         )

@@ -4,6 +4,15 @@ Why a subprocess with ``sys.executable``: the entry point is a script, exactly a
 container, with its own process, its own TensorFlow and its own failure file; a crash or a
 ``sys.exit`` in it can never take the test run down. The job runs in a background thread so that
 DescribeTrainingJob polling sees ``InProgress`` as on AWS.
+
+What DescribeTrainingJob shows is a walk (:class:`~mlmonitor_lib.emulators.pace.Progress`)
+through AWS's secondary statuses (:mod:`.states`: botocore's ``SecondaryStatus`` enum, in the
+order its documentation gives): ``Starting``, ``Downloading``, ``Training``, ``Uploading``,
+then ``Completed``, ``Failed`` or ``Stopped`` (``Stopping`` first after StopTrainingJob). The
+real work holds the stage it belongs to (no ``Training`` before the data is downloaded, no
+``Completed`` before the artifact is uploaded); each stage is seen by at least one
+observation at ``instant`` pace and lasts a compressed share of AWS's time at ``realistic``.
+``SecondaryStatusTransitions`` lists exactly the stages walked, with their times.
 """
 
 from __future__ import annotations
@@ -15,21 +24,39 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from mlmonitor_lib.emulators.pace import Pace, Progress
 from mlmonitor_lib.emulators.sagemaker_local.s3io import (
     download_and_extract,
     download_prefix,
     tar_gz,
     upload_bytes,
 )
+from mlmonitor_lib.emulators.sagemaker_local.states import (
+    STOPPING_S,
+    TRAINING_JOB_STATUS,
+    TRAINING_STAGES,
+)
 
 # SageMaker caps FailureReason at 1024 characters.
 MAX_REASON = 1024
 _TAIL_LINES = 15
+_STAGES = [name for name, _, _ in TRAINING_STAGES]
+# TrainingJobStatus (primary) of each secondary status that is not InProgress's.
+_PRIMARY = {"Completed": "Completed", "Failed": "Failed", "Stopped": "Stopped",
+            "MaxRuntimeExceeded": "Stopped", "Stopping": "Stopping"}
+if not set(_PRIMARY.values()) <= set(TRAINING_JOB_STATUS):  # botocore's enum
+    raise ValueError(f"not SageMaker TrainingJobStatus values: {sorted(_PRIMARY.values())}")
+_MESSAGES = {name: message for name, _, message in TRAINING_STAGES} | {
+    "Completed": "Training job completed", "Stopped": "Training job stopped",
+    "Stopping": "Stopping the training job",
+    "MaxRuntimeExceeded": "Training job stopped: it ran longer than MaxRuntimeInSeconds",
+}
 
 
 @dataclass
@@ -39,16 +66,28 @@ class LocalTrainingJob:
     name: str
     request: dict[str, Any]
     root: Path
-    status: str = "InProgress"
-    secondary_status: str = "Starting"
+    pace: Pace = field(default_factory=Pace)
+    clock: Callable[[], float] = time.monotonic
+    status: str = "InProgress"  # what the work reached; Describe shows the walk (observe)
     failure_reason: str | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     ended_at: datetime | None = None
     metrics: list[dict[str, Any]] = field(default_factory=list)
-    transitions: list[dict[str, Any]] = field(default_factory=list)
+    done: threading.Event = field(default_factory=threading.Event)
+    progress: Progress = field(init=False)
+    _phase: int = 0  # index in _STAGES of the work in progress; len(_STAGES) once it ended
     _process: subprocess.Popen[bytes] | None = None
     _thread: threading.Thread | None = None
     _stop_requested: bool = False
+
+    def __post_init__(self) -> None:
+        # A stage backed by real work is held until that work is over.
+        holds: dict[str, Callable[[], bool]] = {
+            name: (lambda i=i: self._phase <= i) for i, name in enumerate(_STAGES) if i > 0
+        }
+        holds["Stopping"] = lambda: not self.done.is_set()
+        self.progress = Progress(self.pace, [(n, s) for n, s, _ in TRAINING_STAGES],
+                                 "Completed", holds=holds, clock=self.clock)
 
     @property
     def opt_ml(self) -> Path:
@@ -78,8 +117,11 @@ class LocalTrainingJob:
         self._thread.start()
 
     def stop(self) -> None:
-        """StopTrainingJob: kill the process; the job ends ``Stopped``."""
+        """StopTrainingJob: ``Stopping`` until the process is killed, then ``Stopped``."""
+        if self.done.is_set():
+            return
         self._stop_requested = True
+        self.progress.restart([("Stopping", STOPPING_S)], "Stopped")
         if self._process is not None and self._process.poll() is None:
             self._process.kill()
 
@@ -87,19 +129,19 @@ class LocalTrainingJob:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _set(self, secondary: str, message: str) -> None:
-        now = datetime.now(UTC)
-        if self.transitions:
-            self.transitions[-1]["EndTime"] = now
-        self.transitions.append({"Status": secondary, "StartTime": now, "StatusMessage": message})
-        self.secondary_status = secondary
+    def _set(self, secondary: str, message: str = "") -> None:
+        """The work entered stage ``secondary``: the walk may show the stages before it."""
+        self._phase = _STAGES.index(secondary)
 
     def _finish(self, status: str, secondary: str, reason: str | None = None) -> None:
-        self._set(secondary, reason or f"Training job {status.lower()}")
-        self.transitions[-1]["EndTime"] = datetime.now(UTC)
+        """The work ended: the walk ends in ``secondary`` after the stage the work was in."""
         self.failure_reason = reason[:MAX_REASON] if reason else None
         self.ended_at = datetime.now(UTC)
         self.status = status
+        after = _STAGES[min(self._phase, len(_STAGES) - 1)]
+        self.progress.finish(secondary, after=after)
+        self._phase = len(_STAGES)
+        self.done.set()
 
     def _run(self, s3: Any, injected_failure: str | None) -> None:
         try:
@@ -109,6 +151,9 @@ class LocalTrainingJob:
             self._set("Downloading", "Downloading input data")
             self._prepare(s3)
             self._set("Training", "Training image download completed. Training in progress.")
+            if self._stop_requested:
+                self._finish("Stopped", "Stopped", None)
+                return
             returncode, timed_out = self._train()
             if self._stop_requested or timed_out:
                 reason = "MaxRuntimeExceeded" if timed_out else "Stopped"
@@ -291,26 +336,62 @@ class LocalTrainingJob:
         return found
 
     def overlay(self, desc: dict[str, Any]) -> None:
-        """Write the real local status over moto's always-``Completed`` description."""
-        desc["TrainingJobStatus"] = self.status
-        desc["SecondaryStatus"] = self.secondary_status
-        desc["SecondaryStatusTransitions"] = [dict(t) for t in self.transitions]
+        """Write the walk's observed state over moto's always-``Completed`` description (one
+        DescribeTrainingJob is one observation)."""
+        secondary = self.progress.observe()
+        status = _PRIMARY.get(secondary, "InProgress")
+        final = status in ("Completed", "Failed", "Stopped")
+        desc["TrainingJobStatus"] = status
+        desc["SecondaryStatus"] = secondary
+        desc["SecondaryStatusTransitions"] = self.transitions()
         desc["TrainingStartTime"] = self.started_at
-        if self.ended_at is not None:
+        if final and self.ended_at is not None:
             desc["TrainingEndTime"] = self.ended_at
             desc["TrainingTimeInSeconds"] = int((self.ended_at - self.started_at).total_seconds())
         else:
             desc.pop("TrainingEndTime", None)
-        if self.failure_reason:
+            desc.pop("TrainingTimeInSeconds", None)
+        if final and self.failure_reason:
             desc["FailureReason"] = self.failure_reason
         else:
             desc.pop("FailureReason", None)
-        if self.status != "Completed":
+        if status != "Completed":
             desc.pop("ModelArtifacts", None)
-        desc["FinalMetricDataList"] = list(self.metrics)
+        desc["FinalMetricDataList"] = list(self.metrics) if final else []
         if "AlgorithmSpecification" in desc:
             desc["AlgorithmSpecification"]["MetricDefinitions"] = self.request.get(
                 "AlgorithmSpecification", {}).get("MetricDefinitions", [])
+
+    def summary_overlay(self, summary: dict[str, Any]) -> None:
+        """The same over a ListTrainingJobs summary (a List is an observation too)."""
+        secondary = self.progress.observe()
+        summary["TrainingJobStatus"] = _PRIMARY.get(secondary, "InProgress")
+        summary["SecondaryStatus"] = secondary
+        if summary["TrainingJobStatus"] in ("Completed", "Failed", "Stopped") and self.ended_at:
+            summary["TrainingEndTime"] = self.ended_at
+        else:
+            summary.pop("TrainingEndTime", None)
+
+    def transitions(self) -> list[dict[str, Any]]:
+        """``SecondaryStatusTransitions``: each stage walked, when it began and ended."""
+        now_wall, now = datetime.now(UTC), self.clock()
+        walked = list(self.progress.entered)
+        result = []
+        for i, (state, entered) in enumerate(walked):
+            start = now_wall - timedelta(seconds=now - entered)
+            item: dict[str, Any] = {"Status": state, "StartTime": start,
+                                    "StatusMessage": self._message(state)}
+            if i + 1 < len(walked):
+                item["EndTime"] = now_wall - timedelta(seconds=now - walked[i + 1][1])
+            elif state in ("Completed", "Failed", "Stopped", "MaxRuntimeExceeded"):
+                item["EndTime"] = start
+            result.append(item)
+        return result
+
+    def _message(self, state: str) -> str:
+        if state == "Failed":
+            return (self.failure_reason or "Training job failed").splitlines()[0]
+        return _MESSAGES.get(state, state)
 
 
 def _env_value(value: Any) -> str:
@@ -320,8 +401,6 @@ def _env_value(value: Any) -> str:
 
 
 def wait_until_done(job: LocalTrainingJob, timeout: float) -> bool:
-    """Test helper: True once the job left ``InProgress`` within ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while job.status == "InProgress" and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return job.status != "InProgress"
+    """Test helper: True once the job's work ended within ``timeout`` seconds (what Describe
+    shows still walks through the remaining stages)."""
+    return job.done.wait(timeout)

@@ -67,3 +67,11 @@ def model_error(url: str, *, endpoint: str, region: str, account: str,
         OriginalStatusCode=container_status, OriginalMessage=container_body,
         LogStreamArn=f"arn:aws:logs:{region}:{account}:log-group:{log_group}",
     )
+
+
+def parsed_error(url: str, status: int, code: str, message: str) -> tuple[AWSResponse, dict]:
+    """What a ``before-call`` hook returns to answer an operation with an error: botocore
+    raises the modeled exception of ``code`` from it, as from AWS's reply."""
+    parsed = {"Error": {"Code": code, "Message": message},
+              "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}}}
+    return json_error(url, status, code, message), parsed
