@@ -4,6 +4,10 @@
 ``responses``; any host nobody emulates is refused, so no test can reach a network.
 ``--mode rehearsal``: the same emulators served over HTTP on 127.0.0.1, reached through the
 settings a live run uses. ``--mode live``: real accounts; missing settings stop the run at start.
+``--pace instant|realistic`` sets how fast the emulators' resources change state (endpoints
+``Creating`` then ``InService``, subscriptions ``preparing`` then ``active``...): ``instant``
+(default) shows each intermediate state to one observation, ``realistic`` holds each for a
+compressed share of the real service's time so the library's waiting really runs.
 
 Feature files are the specification people read, so ``pytest features/x.feature`` runs the
 scenarios of that feature: the path is mapped to the module that binds it (``steps/test_x_bdd.py``).
@@ -18,6 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent
 MODES = ("mock", "rehearsal", "live")
+PACES = ("instant", "realistic")  # mlmonitor_lib.emulators.pace.PACES (not imported: startup)
 pytest_plugins = [
     "steps.fixtures",
     "steps.lifecycle_steps",
@@ -39,6 +44,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("MLMONITOR_MODE", "mock"),
         help="mock (default; emulated services), rehearsal (emulators over real HTTP) or live "
         "(real AWS and IBM accounts). Also MLMONITOR_MODE.",
+    )
+    group.addoption(
+        "--pace",
+        choices=PACES,
+        default=os.environ.get("MLMONITOR_PACE") or "instant",
+        help="how fast emulated resources change state: instant (default; each intermediate "
+        "state seen once) or realistic (compressed real durations). Also MLMONITOR_PACE. "
+        "Ignored in live mode.",
     )
     group.addoption(
         "--keep",

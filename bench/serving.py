@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from mlmonitor_lib import aws
     from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker, moto_config
+    from mlmonitor_lib.waiting import WaitPolicy
 
     with (tempfile.TemporaryDirectory(prefix="bench-serving-") as tmp,
           mock_aws(config=moto_config())):
@@ -145,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                                             Body=tar_dir(model_dir))
             deployment = aws.deploy_model(
                 session, job_name="bench-serving", model_data=f"s3://{BUCKET}/model/model.tar.gz",
-                role_arn=ROLE, region=REGION, smoke_images=test_images(2), poll_s=0.1, out=None)
+                role_arn=ROLE, region=REGION, smoke_images=test_images(2),
+                policy=WaitPolicy(0.01, 0.1, 600), out=None)
             runtime = session.client("sagemaker-runtime")
             direct_fn = tf.saved_model.load(str(model_dir / "1")).signatures["serving_default"]
             input_name = next(iter(direct_fn.structured_input_signature[1]))

@@ -205,6 +205,8 @@ class ModelUseCase:
             job_name_base=runtime.job_name, output_prefix=runtime.prefix,
             framework_version=runtime.framework_version, py_version=runtime.py_version,
             instance_type=runtime.train_instance, ledger=self.store, out=self.stream,
+            metric_definitions=[d.model_dump() for d in runtime.metric_definitions],
+            policy=aws.wait_policy(self.settings, aws.TRAINING_DONE),
         )
         self.store.update(
             trained=True, job_name=result.job_name, model_data=result.model_data,
@@ -308,6 +310,8 @@ class ModelUseCase:
             smoke_images=self.test_set()[0][:2],
             ledger=self.store,
             out=self.stream,
+            policy=aws.wait_policy(self.settings, aws.ENDPOINT_IN_SERVICE),
+            deleted_policy=aws.wait_policy(self.settings, aws.ENDPOINT_DELETED),
         )
         self.store.update(
             deployed=True, endpoint_name=deployment.endpoint_name,
@@ -348,34 +352,57 @@ class ModelUseCase:
         )
 
     def _require_endpoint(self, step: str) -> None:
-        """The state says deployed; make sure SageMaker agrees before building on it."""
+        """The state says deployed; make sure SageMaker agrees before building on it.
+
+        A ``Deleting`` endpoint is as gone as a missing one (SageMaker deletes asynchronously:
+        it stays listed as ``Deleting`` for a while); a ``Failed`` one serves nothing either.
+        """
         from botocore.exceptions import ClientError
 
         from mlmonitor_lib.aws.errors import error_text, is_not_found
         from mlmonitor_lib.errors import ServiceError
 
+        name = self.state.endpoint_name
         try:
-            self.describe_endpoint()
+            status = self.describe_endpoint()["EndpointStatus"]
         except ClientError as exc:
             if not is_not_found(exc):
                 raise ServiceError(
-                    f"SageMaker: DescribeEndpoint for {self.state.endpoint_name!r} failed "
+                    f"SageMaker: DescribeEndpoint for {name!r} failed "
                     f"({error_text(exc)}); retry {step}() when SageMaker answers again"
                 ) from exc
+            status = None
+        if status in (None, "Deleting", "OutOfService"):
+            self.store.update(deployed=False)
+            being = "" if status is None else f" (it is {status})"
+            raise LifecycleError(
+                f"{step}() needs endpoint {name!r}, which no longer exists in SageMaker"
+                f"{being} (deleted outside this run?): run deploy() again first"
+            )
+        if status == "Failed":
             self.store.update(deployed=False)
             raise LifecycleError(
-                f"{step}() needs endpoint {self.state.endpoint_name!r}, which no longer exists "
-                "in SageMaker (deleted outside this run?): run deploy() again first"
-            ) from None
+                f"{step}() needs endpoint {name!r}, which is Failed in SageMaker: run cleanup() "
+                "and deploy() again first"
+            )
 
     def remaining_serving_resources(self) -> list[str]:
-        """Endpoints, endpoint configs and models of this run that SageMaker still lists."""
+        """Endpoints (``Deleting`` ones included), endpoint configs and models of this run that
+        SageMaker still lists, every page of each list read."""
         client = aws.make_client(self.session, "sagemaker")
         names = {r.id for r in self.state.resources if r.service == "serving"}
-        found = [e["EndpointName"] for e in client.list_endpoints()["Endpoints"]]
-        configs = client.list_endpoint_configs()["EndpointConfigs"]
-        found += [c["EndpointConfigName"] for c in configs]
-        found += [m["ModelName"] for m in client.list_models()["Models"]]
+        if not names:
+            return []
+        base = self.signature.aws_runtime.job_name
+        narrow = {"NameContains": base} if all(base in name for name in names) else {}
+        found = []
+        for operation, key, name_key in (
+            ("list_endpoints", "Endpoints", "EndpointName"),
+            ("list_endpoint_configs", "EndpointConfigs", "EndpointConfigName"),
+            ("list_models", "Models", "ModelName"),
+        ):
+            for page in client.get_paginator(operation).paginate(**narrow):
+                found += [item[name_key] for item in page[key]]
         return sorted(name for name in found if name in names)
 
     def _score_batches(

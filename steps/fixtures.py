@@ -16,6 +16,12 @@ def mode(pytestconfig: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
+def pace(pytestconfig: pytest.Config) -> str:
+    """``--pace``: how fast the emulators' resources change state (instant or realistic)."""
+    return pytestconfig.getoption("--pace")
+
+
+@pytest.fixture(scope="session")
 def keep_resources(pytestconfig: pytest.Config) -> bool:
     """``--keep``: leave cloud resources for debugging instead of cleaning up."""
     return bool(pytestconfig.getoption("--keep"))
@@ -41,17 +47,21 @@ MOCK_BUDGET = {"train-samples": 6000, "epochs": 1}
 
 
 @pytest.fixture(scope="session")
-def world(mode: str, tmp_path_factory: pytest.TempPathFactory):
-    """The services this run talks to, as settings + a boto3 session."""
+def world(mode: str, pace: str, tmp_path_factory: pytest.TempPathFactory):
+    """The services this run talks to, as settings + a boto3 session; emulated ones at
+    ``--pace``."""
+    from mlmonitor_lib.emulators.pace import Pace
+
     if mode == "mock":
         from mlmonitor_lib.emulators.world import MockWorld
 
-        with MockWorld(workdir=tmp_path_factory.mktemp("world")) as started:
+        with MockWorld(workdir=tmp_path_factory.mktemp("world"), pace=Pace(pace)) as started:
             yield started
     elif mode == "rehearsal":
         from mlmonitor_lib.emulators.rehearsal import RehearsalWorld
 
-        with RehearsalWorld(workdir=tmp_path_factory.mktemp("world")) as started:
+        with RehearsalWorld(workdir=tmp_path_factory.mktemp("world"),
+                            pace=Pace(pace)) as started:
             yield started
     else:
         from mlmonitor_lib.emulators.world import LiveWorld

@@ -20,12 +20,16 @@ from mlmonitor_lib.datasets.idx import encode_idx, gzip_bytes
 from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker
 from mlmonitor_lib.errors import DeploymentFailed, ScoringError, TrainingFailed
 from mlmonitor_lib.settings import Settings
+from mlmonitor_lib.waiting import WaitPolicy
 
 REGION = "ca-central-1"
 BUCKET = "sagemaker-adapter-tests"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 REPO = Path(__file__).resolve().parents[1]
 JOB_BASE = "sm-mnist-cnn-tf-keras"
+# Short pauses: the emulator's walks advance per observation; the real work (a training
+# process, a model load) is what the polls wait for.
+POLL = WaitPolicy(0.01, 0.1, 600)
 
 
 class MemoryLedger:
@@ -92,7 +96,7 @@ def train(session: boto3.Session, data: aws.DatasetUpload, ledger: MemoryLedger 
         hyperparameters={"batch-size": 64, "epochs": 1, "train-samples": 1000, "seed": 42,
                          **hyperparameters},
         channels={"training": data.s3_uri, "testing": data.s3_uri},
-        job_name_base=JOB_BASE, output_prefix="DEMO-mnist-mlmonitor", ledger=ledger, poll_s=0.2,
+        job_name_base=JOB_BASE, output_prefix="DEMO-mnist-mlmonitor", ledger=ledger, policy=POLL,
     )
 
 
@@ -112,7 +116,7 @@ def deployed(session: boto3.Session, trained: aws.TrainingResult, ledger: Memory
              ) -> aws.Deployment:
     return aws.deploy_model(session, job_name=trained.job_name, model_data=trained.model_data,
                             role_arn=ROLE, region=REGION, smoke_images=sample_images(2),
-                            ledger=ledger, poll_s=0.1)
+                            ledger=ledger, policy=POLL)
 
 
 def sample_images(count: int) -> np.ndarray:
@@ -190,7 +194,7 @@ def test_training_produces_the_artifact_and_metrics(session, trained, ledger):
 
 
 def test_training_prints_status_transitions(session, trained, capsys):
-    desc = aws.wait_for_training_job(session, trained.job_name, poll_s=0.1)
+    desc = aws.wait_for_training_job(session, trained.job_name, policy=POLL)
     assert desc["TrainingJobStatus"] == "Completed"
     assert f"training job {trained.job_name}: Completed/Completed" in capsys.readouterr().out
 
@@ -256,7 +260,7 @@ def test_a_failed_endpoint_raises_deployment_failed(session, trained):
     with pytest.raises(DeploymentFailed, match="Failed: .*ping health check"):
         aws.deploy_model(session, job_name="broken-job",
                          model_data=f"s3://{BUCKET}/broken/model.tar.gz",
-                         role_arn=ROLE, region=REGION, poll_s=0.1, out=None)
+                         role_arn=ROLE, region=REGION, policy=POLL, out=None)
 
 
 def test_cleanup_deletes_endpoint_config_and_model(session, deployed, ledger):

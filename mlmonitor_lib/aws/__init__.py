@@ -2,8 +2,9 @@
 
 One module per job: :mod:`.session` (session and retry config), :mod:`.data` (dataset upload),
 :mod:`.training` (``ModelTrainer`` jobs), :mod:`.serving` (model, endpoint config, endpoint),
-:mod:`.scoring` (InvokeEndpoint). The use case wires :class:`~mlmonitor_lib.settings.Settings`
-into them; nothing here knows whether it talks to AWS or to moto plus the local data plane.
+:mod:`.scoring` (InvokeEndpoint), :mod:`.waits` (botocore's waiter deadlines as wait
+policies). The use case wires :class:`~mlmonitor_lib.settings.Settings` into them; nothing
+here knows whether it talks to AWS or to moto plus the local data plane.
 Importing this package imports neither TensorFlow nor the SageMaker SDK.
 """
 
@@ -26,8 +27,18 @@ from mlmonitor_lib.aws.training import (
     train_model,
     wait_for_training_job,
 )
+from mlmonitor_lib.aws.waits import (
+    ENDPOINT_DELETED,
+    ENDPOINT_IN_SERVICE,
+    TRAINING_DONE,
+    wait_policy,
+    waiter_deadline,
+)
 
 __all__ = [
+    "ENDPOINT_DELETED",
+    "ENDPOINT_IN_SERVICE",
+    "TRAINING_DONE",
     "DatasetUpload",
     "Deployment",
     "ScoreResult",
@@ -48,4 +59,6 @@ __all__ = [
     "upload_dataset",
     "wait_for_endpoint",
     "wait_for_training_job",
+    "wait_policy",
+    "waiter_deadline",
 ]

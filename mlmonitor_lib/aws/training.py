@@ -2,8 +2,10 @@
 
 Why ``ModelTrainer`` and not a raw ``CreateTrainingJob``: it is what users of the SDK run, so the
 suite proves the use case folder works with it (it uploads ``source_dir`` as the ``code`` channel
-and its drivers as ``sm_drivers``). Why our own polling: the SDK's waiter sleeps far too long
-between polls for a test suite and prints nothing we can assert on.
+and its drivers as ``sm_drivers``). Why our own polling: the SDK's waiter sleeps 120 s between
+polls and prints nothing we can assert on; ours starts with short pauses that grow
+(:mod:`mlmonitor_lib.waiting`) within botocore's ``TrainingJobCompletedOrStopped`` deadline
+(120 s × 180 = 6 h) and prints each status/secondary-status change.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -24,8 +26,10 @@ from mlmonitor_lib.aws.errors import error_text
 from mlmonitor_lib.aws.naming import unique_suffix
 from mlmonitor_lib.aws.s3 import read_tar_member
 from mlmonitor_lib.aws.session import STDOUT, Stdout, make_client, output_stream
+from mlmonitor_lib.aws.waits import TRAINING_DONE, wait_policy
 from mlmonitor_lib.errors import ServiceError, TrainingFailed
 from mlmonitor_lib.state import Ledger
+from mlmonitor_lib.waiting import WaitPolicy, WaitTimeout, poll
 
 TERMINAL = ("Completed", "Failed", "Stopped")
 # The SDK's defaults config, given directly to its Session: no telemetry thread (it would try to
@@ -90,6 +94,7 @@ def start_training_job(
     instance_type: str = "ml.c5.xlarge",
     max_runtime_s: int = 3600,
     environment: Mapping[str, str] | None = None,
+    metric_definitions: Sequence[Mapping[str, str]] = (),
     validate_role: bool = False,
     ledger: Ledger | None = None,
 ) -> str:
@@ -98,12 +103,17 @@ def start_training_job(
     ``channels`` maps channel names to S3 prefixes (``{"training": "s3://.../"}``). The job name
     is ``<job_name_base>-<random6>-<YYYYMMDDHHMMSS>``. ``validate_role=False`` skips the SDK's
     client-side IAM simulation (it needs ``iam:SimulatePrincipalPolicy``, which moto lacks);
-    CreateTrainingJob still checks the role server side.
+    CreateTrainingJob still checks the role server side. ``metric_definitions``
+    (``[{"Name", "Regex"}]``, the signature's ``aws_runtime.metric_definitions``) become the
+    job's ``AlgorithmSpecification.MetricDefinitions`` through
+    ``ModelTrainer.with_metric_definitions``, so SageMaker fills ``FinalMetricDataList`` from
+    the job's log.
     """
     from sagemaker.core.helper.session_helper import Session
     from sagemaker.train.configs import (
         Compute,
         InputData,
+        MetricDefinition,
         OutputDataConfig,
         SourceCode,
         StoppingCondition,
@@ -129,6 +139,11 @@ def start_training_job(
                 stopping_condition=StoppingCondition(max_runtime_in_seconds=max_runtime_s),
                 sagemaker_session=sdk_session,
             )
+            if metric_definitions:
+                trainer.with_metric_definitions([
+                    MetricDefinition(name=d["Name"], regex=d["Regex"])
+                    for d in metric_definitions
+                ])
             trainer.train(
                 input_data_config=[
                     InputData(channel_name=name, data_source=uri) for name, uri in channels.items()
@@ -154,33 +169,35 @@ def wait_for_training_job(
     session: boto3.Session,
     job_name: str,
     *,
-    poll_s: float = 1.0,
-    timeout_s: float = 4 * 3600,
+    policy: WaitPolicy | None = None,
     out: TextIO | None | Stdout = STDOUT,
 ) -> dict[str, Any]:
-    """Poll DescribeTrainingJob until the job ends, printing each status change with the
-    elapsed time; returns the final description. A ``Failed``/``Stopped`` job raises
-    :class:`TrainingFailed` with SageMaker's ``FailureReason``."""
+    """Poll DescribeTrainingJob until the job ends, printing each status/secondary-status
+    change with the elapsed time; returns the final description. A ``Failed``/``Stopped`` job
+    raises :class:`TrainingFailed` with SageMaker's ``FailureReason``. ``policy`` paces the
+    polls (default: 5 s to 30 s pauses within botocore's 6 h deadline)."""
     out = output_stream(out)
     sm = make_client(session, "sagemaker")
-    started = time.monotonic()
-    last = None
-    while True:
-        desc = sm.describe_training_job(TrainingJobName=job_name)
-        status = desc["TrainingJobStatus"]
-        shown = f"{status}/{desc.get('SecondaryStatus', '-')}"
-        elapsed = time.monotonic() - started
-        if shown != last and out is not None:
-            print(f"[{elapsed:7.1f}s] training job {job_name}: {shown}", file=out, flush=True)
-            last = shown
-        if status in TERMINAL:
-            break
-        if elapsed > timeout_s:
-            raise ServiceError(
-                f"training job {job_name!r} still {status} after {timeout_s:.0f}s: it keeps "
-                "running in SageMaker; stop it (StopTrainingJob) or raise the timeout"
-            )
-        time.sleep(poll_s)
+
+    def show(state: object, elapsed: float) -> None:
+        if out is not None:
+            print(f"[{elapsed:7.1f}s] training job {job_name}: {state}", file=out, flush=True)
+
+    try:
+        desc = poll(
+            lambda: sm.describe_training_job(TrainingJobName=job_name),
+            lambda d: d["TrainingJobStatus"] in TERMINAL,
+            what=f"training job {job_name}",
+            policy=policy or wait_policy(None, TRAINING_DONE),
+            state_of=lambda d: f"{d['TrainingJobStatus']}/{d.get('SecondaryStatus', '-')}",
+            on_change=show,
+        )
+    except WaitTimeout as late:
+        raise ServiceError(
+            f"training job {job_name!r} still {late.last} after {late.timeout_s:.0f}s: it keeps "
+            "running in SageMaker; stop it (StopTrainingJob) or raise the timeout"
+        ) from None
+    status = desc["TrainingJobStatus"]
     if status != "Completed":
         reason = desc.get("FailureReason") or f"job ended {status} without a FailureReason"
         raise TrainingFailed(job_name, reason if status == "Failed" else f"{status}: {reason}")
@@ -202,8 +219,7 @@ def read_job_metrics(session: boto3.Session, output_path: str) -> dict[str, Any]
 def train_model(
     session: boto3.Session,
     *,
-    poll_s: float = 1.0,
-    timeout_s: float = 4 * 3600,
+    policy: WaitPolicy | None = None,
     out: TextIO | None | Stdout = STDOUT,
     **job: Any,
 ) -> TrainingResult:
@@ -211,7 +227,7 @@ def train_model(
     and return its artifact and metrics. Raises :class:`TrainingFailed` on a failed job."""
     started = time.monotonic()
     job_name = start_training_job(session, **job)
-    desc = wait_for_training_job(session, job_name, poll_s=poll_s, timeout_s=timeout_s, out=out)
+    desc = wait_for_training_job(session, job_name, policy=policy, out=out)
     model_data = desc["ModelArtifacts"]["S3ModelArtifacts"]
     output_path = model_data.rsplit("/", 1)[0] + "/"
     metrics = read_job_metrics(session, output_path)

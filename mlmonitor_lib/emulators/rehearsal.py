@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.world import (
     ACCOUNT_ID,
     CP4D_URL,
@@ -37,6 +38,7 @@ from mlmonitor_lib.emulators.world import (
     IbmFlavour,
     IbmServices,
     ensure_execution_role,
+    wait_settings,
 )
 from mlmonitor_lib.settings import Settings
 
@@ -56,11 +58,13 @@ class RehearsalWorld:
 
     ``aws_port``/``ibm_port`` 0 pick free ports. ``instant_waits`` makes the OpenScale SDK's
     5-second polls instant in this process (the servers never need it; the in-process library
-    does, to keep a rehearsal as quick as a mock run).
+    does, to keep a rehearsal as quick as a mock run). ``pace`` drives every emulator's state
+    machines and the settings' pauses, as in :class:`~.world.MockWorld`.
     """
 
     workdir: Path | None = None
     flavour: IbmFlavour = "prem"
+    pace: Pace = field(default_factory=Pace.from_env)
     aws_port: int = 0
     ibm_port: int = 0
     instant_waits: bool = True
@@ -94,6 +98,7 @@ class RehearsalWorld:
             self.workdir = Path(self._stack.enter_context(
                 tempfile.TemporaryDirectory(prefix="mlmonitor-rehearsal-")))
         self.workdir = Path(self.workdir)
+        self.pace = Pace(self.pace) if isinstance(self.pace, str) else self.pace
         if self.instant_waits:
             self._stack.enter_context(instant_sdk_waits())
 
@@ -102,14 +107,14 @@ class RehearsalWorld:
         # there (the client's retries are the ones a rehearsal exercises).
         self.server_session = boto3_session(
             Settings.load(**aws_settings(self.moto_url, self.bucket)), max_attempts=1)
-        self.local_sagemaker = LocalSageMaker(self.server_session,
-                                              self.workdir / "sagemaker").install()
+        self.local_sagemaker = LocalSageMaker(self.server_session, self.workdir / "sagemaker",
+                                              pace=self.pace).install()
         self._stack.callback(self.local_sagemaker.uninstall)
         self.aws_url = serve_sagemaker_front(self._stack, self.server_session, self.moto_url,
                                              port=self.aws_port)
         ensure_execution_role(self.server_session)
 
-        self.ibm = IbmServices.create(self.workdir)
+        self.ibm = IbmServices.create(self.workdir, self.pace)
         self.ibm_url = serve_cp4d_cluster(self._stack, self.ibm, port=self.ibm_port)
         self.settings = self.settings_for(self.flavour)
         self.session = boto3_session(self.settings)  # what live builds: nothing installed
@@ -124,7 +129,7 @@ class RehearsalWorld:
         if self.ibm is None or self.workdir is None:
             raise RuntimeError("start() the world first")
         return loopback_settings(self.aws_url, self.bucket, self.ibm, self.ibm_url,
-                                 self.workdir / "state")
+                                 self.workdir / "state", self.pace)
 
     def open_to_other_processes(self) -> Settings:
         """Settings another process uses to reach this world: its own, already on loopback."""
@@ -151,14 +156,16 @@ def aws_settings(endpoint_url: str, bucket: str) -> dict[str, Any]:
 
 
 def loopback_settings(aws_url: str, bucket: str, ibm: IbmServices, ibm_url: str,
-                      state_dir: Path) -> Settings:
+                      state_dir: Path, pace: Pace | None = None) -> Settings:
     """Settings reaching an emulated world served on loopback as live would: AWS at
-    ``aws_url``, IBM as the CP4D cluster at ``ibm_url``, fake credentials, nothing else."""
+    ``aws_url``, IBM as the CP4D cluster at ``ibm_url``, fake credentials, and the pauses
+    between status checks that suit the world's ``pace``; nothing else."""
     return Settings.load(
         **aws_settings(aws_url, bucket),
         wos_url=None, factsheets_url=None, auth_endpoint=None, api_key=None,
         wos_instance_id=None, state_dir=state_dir,
         **ibm.settings("prem", {CP4D_URL: ibm_url}),
+        **wait_settings(pace or Pace.from_env()),
     )
 
 
@@ -239,4 +246,6 @@ def environment_values(settings: Settings) -> dict[str, str]:
         "CP4D_PASSWORD": secret(settings.cp4d_password),
         "CATALOG_ID": settings.catalog_id or "",
         "MODEL_ENTRY_ID": settings.model_entry_id or "",
+        "WAIT_FIRST_S": str(settings.wait_first_s),
+        "WAIT_MAX_S": str(settings.wait_max_s),
     }

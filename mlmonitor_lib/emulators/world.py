@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.settings import SAAS_IAM_URL, Settings
 
 REGION = "ca-central-1"
@@ -27,6 +28,20 @@ CP4D_URL = "https://cp4d.mock.example"
 CP4D_USER = "admin"
 USE_CASE_NAME = "MNIST handwritten digits"
 IbmFlavour = Literal["saas", "prem"]
+
+
+def wait_settings(pace: Pace) -> dict[str, float]:
+    """The library's pauses between status checks (``WAIT_FIRST_S``, ``WAIT_MAX_S``) that
+    suit a world at ``pace``.
+
+    instant: the state machines advance per observation, so the first checks come at once;
+    the pauses still grow to 0.1 s because some stages last as long as real work (a model
+    load, a training process) and a poll with no pause at all would spin against that work
+    for seconds. realistic: 0.05 s to 0.5 s, against states lasting 0.2 s to 3 s.
+    """
+    if pace.instant:
+        return {"wait_first_s": 0.01, "wait_max_s": 0.1}
+    return {"wait_first_s": 0.05, "wait_max_s": 0.5}
 
 
 @dataclass
@@ -43,7 +58,11 @@ class IbmServices:
     fault_plans: dict[str, Any] = field(default_factory=dict)  # service -> FaultPlan
 
     @classmethod
-    def create(cls, workdir: Path) -> IbmServices:
+    def create(cls, workdir: Path, pace: Pace | None = None) -> IbmServices:
+        """Fresh emulators; ``pace`` drives OpenScale's state machines (default:
+        ``MLMONITOR_PACE``)."""
+        import inspect
+
         from mlmonitor_lib.emulators.factsheets import FactsheetsBackend
         from mlmonitor_lib.emulators.iam import IamBackend
         from mlmonitor_lib.emulators.openscale import OpenScaleBackend
@@ -54,8 +73,10 @@ class IbmServices:
         factsheets = FactsheetsBackend()
         catalog_id, model_entry_id = str(uuid.uuid4()), str(uuid.uuid4())
         factsheets.add_model_use_case(catalog_id, model_entry_id, name=USE_CASE_NAME)
-        return cls(iam, OpenScaleBackend(str(workdir / "openscale.sqlite")), factsheets,
-                   api_key, password, catalog_id, model_entry_id)
+        paced = "pace" in inspect.signature(OpenScaleBackend).parameters
+        openscale = OpenScaleBackend(str(workdir / "openscale.sqlite"),
+                                     **({"pace": pace or Pace.from_env()} if paced else {}))
+        return cls(iam, openscale, factsheets, api_key, password, catalog_id, model_entry_id)
 
     def routers(self, flavour: IbmFlavour) -> dict[str, Any]:
         """Base URL -> router, for IBM Cloud's fixed hosts or one CP4D cluster URL."""
@@ -152,11 +173,13 @@ class MockWorld:
 
     ``flavour`` picks how IBM is reached: ``saas`` (IBM Cloud, API key through IAM) or ``prem``
     (Cloud Pak for Data, user name and password). Both are served at once by the same state, so
-    :meth:`settings_for` gives either.
+    :meth:`settings_for` gives either. ``pace`` (``instant`` or ``realistic``; default
+    ``MLMONITOR_PACE``) drives every emulator's state machines and the settings' pauses.
     """
 
     workdir: Path | None = None
     flavour: IbmFlavour = "saas"
+    pace: Pace = field(default_factory=Pace.from_env)
     bucket: str = field(default_factory=lambda: f"sagemaker-{REGION}-{secrets.token_hex(4)}")
     settings: Settings | None = None
     session: Any = None  # boto3.Session with the local SageMaker hooks installed
@@ -181,13 +204,15 @@ class MockWorld:
         rsps = self._stack.enter_context(
             responses.RequestsMock(assert_all_requests_are_fired=False))
         self._stack.enter_context(instant_sdk_waits())
-        self.ibm = IbmServices.create(self.workdir)
+        self.pace = Pace(self.pace) if isinstance(self.pace, str) else self.pace
+        self.ibm = IbmServices.create(self.workdir, self.pace)
         for flavour in ("saas", "prem"):
             for url, router in self.ibm.routers(flavour).items():
                 mount(rsps, url, router)
         self.settings = self.settings_for(self.flavour)
         self.session = boto3_session(self.settings)
-        self.local_sagemaker = LocalSageMaker(self.session, self.workdir / "sagemaker").install()
+        self.local_sagemaker = LocalSageMaker(self.session, self.workdir / "sagemaker",
+                                              pace=self.pace).install()
         self._stack.callback(self.local_sagemaker.uninstall)
         ensure_execution_role(self.session)
         return self
@@ -203,6 +228,7 @@ class MockWorld:
             iam_url=SAAS_IAM_URL,
             aws_role=f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}",
             state_dir=self.workdir / "state", **self.ibm.settings(flavour),
+            **wait_settings(self.pace),
         )
 
     def open_to_other_processes(self) -> Settings:
@@ -229,7 +255,7 @@ class MockWorld:
             aws_url = serve_sagemaker_front(self._stack, self.session, moto_url)
             ibm_url = serve_cp4d_cluster(self._stack, self.ibm)
             self._opened = loopback_settings(aws_url, self.bucket, self.ibm, ibm_url,
-                                             self.workdir / "state")
+                                             self.workdir / "state", self.pace)
         return self._opened
 
     def stop(self) -> None:
