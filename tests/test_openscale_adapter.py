@@ -6,6 +6,7 @@ server the way rehearsal mode reaches it. Images and predictions are synthetic a
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ import responses
 from mlmonitor_lib.emulators.iam import IamBackend
 from mlmonitor_lib.emulators.iam import make_router as iam_router
 from mlmonitor_lib.emulators.openscale import DEFAULT_INSTANCE_ID, OpenScaleBackend, make_router
+from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.routing import Router
 from mlmonitor_lib.emulators.transport import LoopbackServer, mount
 from mlmonitor_lib.errors import EvaluationError, LifecycleError, ServiceError, SettingsError
@@ -37,6 +39,7 @@ SCORING_URL = (
 )
 THRESHOLDS = [{"metric_id": "accuracy", "type": "lower_limit", "value": 0.80}]
 AWS = {"aws_access_key_id": "test-access-key", "aws_secret_access_key": AWS_SECRET}
+NO_PAUSES = {"wait_first_s": 0.0, "wait_max_s": 0.0}  # instant pace: a state per read
 
 
 def saas_settings(wos: str = WOS, iam: str = IAM) -> Settings:
@@ -47,12 +50,14 @@ def saas_settings(wos: str = WOS, iam: str = IAM) -> Settings:
         wos_url=wos,
         wos_instance_id=DEFAULT_INSTANCE_ID,
         **AWS,
+        **NO_PAUSES,
     )
 
 
 def cp4d_settings(url: str = CP4D) -> Settings:
     return Settings(
-        env="prem", cp4d_url=url, cp4d_username="admin", cp4d_password=CP4D_PASSWORD, **AWS
+        env="prem", cp4d_url=url, cp4d_username="admin", cp4d_password=CP4D_PASSWORD, **AWS,
+        **NO_PAUSES,
     )
 
 
@@ -63,17 +68,23 @@ def iam() -> IamBackend:
 
 @pytest.fixture
 def backend() -> OpenScaleBackend:
-    return OpenScaleBackend(":memory:")
+    return OpenScaleBackend(":memory:", Pace("instant"))
 
 
 BOTH = pytest.mark.parametrize("settings", ["saas", "prem"], indirect=True)
 
 
 @pytest.fixture
-def settings(request, iam, backend):
+def rsps():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def settings(request, iam, backend, rsps):
     """IBM Cloud (IAM host + WOS host, the default) or CP4D (one host serving authorize and
     WOS): tests that hold for both say so with ``@BOTH``."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps, instant_sdk_waits():
+    with instant_sdk_waits(Pace("instant")):
         if getattr(request, "param", "saas") == "saas":
             mount(rsps, IAM, iam_router(iam))
             mount(rsps, WOS, make_router(backend, iam))
@@ -91,6 +102,21 @@ def ledger(tmp_path) -> StateStore:
 @pytest.fixture
 def monitor(settings, ledger) -> OpenScaleMonitor:
     return OpenScaleMonitor(settings, ledger)
+
+
+class FakeClock:
+    """A monotonic clock that moves only when something sleeps on it."""
+
+    START = 1000.0
+
+    def __init__(self) -> None:
+        self.now = self.START
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 def synthetic(n: int, accuracy: float, seed: int = 0):
@@ -202,6 +228,106 @@ def test_steps_out_of_order_say_what_to_call_first(monitor):
         monitor.log_feedback([], [], [])
     with pytest.raises(LifecycleError, match=r"call configure_quality_monitor\(\) first"):
         monitor.evaluate()
+
+
+# OpenScale is not instantly ready -------------------------------------------------------------
+def _replies(rsps, method: str, path_part: str, query_part: str = "") -> list:
+    """JSON bodies of the emulator's replies to matching requests, in order."""
+    return [
+        call.response.json() for call in rsps.calls
+        if call.request.method == method and path_part in call.request.url
+        and query_part in call.request.url
+    ]
+
+
+def test_subscribe_waits_until_active_and_for_both_data_sets(monitor, rsps):
+    monitor.subscribe(ENDPOINT, SCORING_URL)
+    subscription = monitor.ids["subscription"]
+    created = _replies(rsps, "POST", "/v2/subscriptions")
+    assert [r["entity"]["status"]["state"] for r in created] == ["preparing"]
+    for data_set_type in ("payload_logging", "feedback"):
+        listed = _replies(rsps, "GET", "/v2/data_sets", f"type={data_set_type}")
+        assert [len(r["data_sets"]) for r in listed] == [0, 0, 1]  # waited through empty lists
+    assert monitor.subscription_state() == "active"
+    assert {"payload_data_set", "feedback_data_set"} <= set(monitor.ids)
+    assert subscription in listed[-1]["data_sets"][0]["entity"]["target"]["target_id"]
+
+
+def test_logging_returns_once_the_service_counts_the_records(monitor, backend, rsps):
+    onboard(monitor, n=25)
+    counts = [r["total_count"] for r in _replies(rsps, "GET", "/records", "include_total_count")]
+    assert counts[0] == 0 and counts[-1] == 25 and 0 in counts[1:-1]  # lagged, then caught up
+    assert backend.records.count(monitor.ids["payload_data_set"]) == 25
+    assert monitor.payload_record_count() == 25
+
+
+def test_quality_monitor_is_active_when_configured(monitor, rsps):
+    monitors = onboard(monitor)
+    created = _replies(rsps, "POST", "/v2/monitor_instances")
+    quality = [r for r in created if r["entity"]["monitor_definition_id"] == "quality"]
+    assert [r["entity"]["status"]["state"] for r in quality] == ["preparing"]
+    got = _replies(rsps, "GET", f"/v2/monitor_instances/{monitors['quality']}")
+    assert got[-1]["entity"]["status"]["state"] == "active"
+
+
+def test_records_never_counted_fail_after_the_deadline(iam, backend, rsps, monkeypatch):
+    """A service that never counts the records: the adapter gives up after 65 s, not never."""
+    clock = FakeClock()
+    mount(rsps, IAM, iam_router(iam))
+    mount(rsps, WOS, make_router(backend, iam))
+    settings = saas_settings().model_copy(update={"wait_first_s": 5.0, "wait_max_s": 5.0})
+    monitor = OpenScaleMonitor(settings, sleep=clock.advance, clock=clock)
+    with instant_sdk_waits(Pace("instant")):
+        monitor.subscribe(ENDPOINT, SCORING_URL)
+        monkeypatch.setattr(backend, "_count_stored", lambda data_set_id, observe: None)
+        images, _, predictions, probabilities = synthetic(3, 1.0)
+        logging_started = clock.now
+        with pytest.raises(ServiceError, match=r"counts 0 of 3 records 65s after they were "
+                                                r"stored") as late:
+            monitor.log_payload(images, predictions, probabilities, [10.0] * 3)
+    assert "payload data set" in str(late.value)
+    assert clock.now - logging_started == 65  # 13 pauses of 5 s, as IBM/mlmonitor waits
+
+
+def test_full_flow_at_realistic_pace_without_sleeping(iam, rsps, ledger):
+    """States change with (injected) time: the SDK's compressed 5 s sleeps and the adapter's
+    pauses move the clock the emulator reads; nothing really sleeps."""
+    clock = FakeClock()
+    backend = OpenScaleBackend(":memory:", Pace("realistic"), clock=clock)
+    mount(rsps, IAM, iam_router(iam))
+    mount(rsps, WOS, make_router(backend, iam))
+    settings = saas_settings().model_copy(update={"wait_first_s": 0.05, "wait_max_s": 0.4})
+    monitor = OpenScaleMonitor(settings, ledger, sleep=clock.advance, clock=clock)
+    started = time.monotonic()
+    with instant_sdk_waits(Pace("realistic"), sleep=clock.advance) as sdk_clock:
+        onboard(monitor, n=12, minimum=10)
+        assert monitor.payload_record_count() == 12
+        images, labels, predictions, probabilities = synthetic(12, 0.75, seed=3)
+        assert monitor.log_feedback(images, labels, predictions, probabilities) == 12
+        result = monitor.evaluate()
+    assert result.metrics["accuracy"] == pytest.approx(0.75) and not result.passed
+    assert sdk_clock.really == pytest.approx(sdk_clock.slept * 0.2 / 5)  # 5 s -> 0.2 s
+    assert clock.now - FakeClock.START >= 4 * 0.2  # subscription, data sets, monitor, run...
+    assert time.monotonic() - started < 10
+
+
+def test_sdk_waits_at_realistic_pace_sleep_compressed_and_keep_the_timeout():
+    import ibm_watson_openscale.utils.utils as sdk_utils
+
+    slept: list[float] = []
+    checks: list[str] = []
+
+    def never_ready() -> str:
+        checks.append("preparing")
+        return "preparing"
+
+    with instant_sdk_waits(Pace("realistic"), sleep=slept.append):
+        assert sdk_utils.print_synchronous_run("waiting", never_ready, timeout=300) is None
+    compressed = Pace("realistic").seconds(5)
+    assert set(slept) == {compressed}  # each 5 s sleep of the SDK really lasts 0.2 s
+    # the timeout still counts the SDK's 5 s per check: 60 checks when the 0.2 s pass for
+    # real; here they do not (recorded, not slept), so each check counts 4.8 s: 63 checks
+    assert len(checks) == math.ceil(300 / (5 - compressed))
 
 
 # login, errors, settings -------------------------------------------------------------------

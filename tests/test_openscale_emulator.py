@@ -2,7 +2,9 @@
 
 One emulator per test (in-memory SQLite), mounted on ``responses``; SDK waits are instant.
 Quality metrics are checked against a confusion matrix computed by hand and against an
-independent numpy computation.
+independent numpy computation. Nothing is instantly ready (as on the real service): at the
+instant pace each intermediate state is seen by one read, at the realistic pace the tests move
+an injected clock, they never sleep.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from mlmonitor_lib.emulators.openscale import (
     make_router,
 )
 from mlmonitor_lib.emulators.openscale.quality import quality_metrics
+from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.transport import mount
 from mlmonitor_lib.ibm.openscale import instant_sdk_waits
 
@@ -39,9 +42,32 @@ def iam() -> IamBackend:
     return IamBackend(api_keys={API_KEY: "account-1"})
 
 
+class FakeClock:
+    """A monotonic clock the test moves by hand (the realistic pace without sleeping)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
-def backend() -> OpenScaleBackend:
-    return OpenScaleBackend(":memory:")
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def backend(request, clock) -> OpenScaleBackend:
+    """Instant pace unless a test is parametrized with ``indirect`` ``"realistic"``."""
+    pace = Pace(getattr(request, "param", "instant"))
+    return OpenScaleBackend(":memory:", pace, clock=clock)
+
+
+REALISTIC = pytest.mark.parametrize("backend", ["realistic"], indirect=True)
 
 
 @pytest.fixture
@@ -123,12 +149,29 @@ def subscription_id(client, data_mart_id, provider_id) -> str:
     ).result.metadata.id
 
 
-def _data_set(client, subscription_id: str, data_set_type: str) -> str:
-    found = client.data_sets.list(
+def _list_data_sets(client, subscription_id: str, data_set_type: str) -> list:
+    return client.data_sets.list(
         type=data_set_type, target_target_id=subscription_id, target_target_type="subscription"
     ).result.data_sets
-    assert len(found) == 1
-    return found[0].metadata.id
+
+
+def _data_set(client, subscription_id: str, data_set_type: str) -> str:
+    """The data set's id, read as a client must: it appears after the subscription."""
+    for _ in range(3):
+        if found := _list_data_sets(client, subscription_id, data_set_type):
+            assert len(found) == 1
+            return found[0].metadata.id
+    raise AssertionError(f"no {data_set_type} data set after 3 reads")
+
+
+def _count_reaches(client, data_set_id: str, expected: int, reads: int = 4) -> list[int]:
+    """Counts read until one equals ``expected`` (counts lag the stored records)."""
+    seen = []
+    for _ in range(reads):
+        seen.append(client.data_sets.get_records_count(data_set_id))
+        if seen[-1] == expected:
+            return seen
+    raise AssertionError(f"count never reached {expected}: {seen}")
 
 
 def _quality(client, data_mart_id, subscription_id, minimum=3, accuracy=0.8) -> str:
@@ -149,8 +192,10 @@ def _feedback(client, data_set_id: str, labels, predictions) -> None:
     pairs = enumerate(zip(labels, predictions, strict=True))
     values = [[[i], int(lab), int(p)] for i, (lab, p) in pairs]
     body = [{"fields": ["scoring_input", "target", "_original_prediction"], "values": values}]
+    before = client.data_sets.get_records_count(data_set_id)
     done = client.data_sets.store_records(data_set_id, body, background_mode=False)
     assert done.result.state == "active"
+    _count_reaches(client, data_set_id, before + len(values))
 
 
 # construction: token, entitlements, monitor definitions -------------------------------------
@@ -302,8 +347,10 @@ def test_payload_records_202_location_and_request_status(client, subscription_id
     assert raw.status_code == 202
     request_id = raw.headers["Location"].rsplit("/", 1)[-1]
     assert raw.headers["Location"].endswith(f"/v2/data_sets/{payload}/requests/{request_id}")
-    assert client.data_sets.get_update_status(payload, request_id).result.state == "active"
-    assert client.data_sets.get_records_count(payload) == 3
+    states = [client.data_sets.get_update_status(payload, request_id).result.state
+              for _ in range(3)]
+    assert states == ["preparing", "active", "active"]
+    assert _count_reaches(client, payload, 3) == [0, 0, 3]  # counted a delay after "active"
     rows = client.data_sets.get_list_of_records(payload).result["records"]
     first = rows[0]["entity"]["values"]
     assert (first["scoring_id"], first["prediction"], first["probability"]) == (
@@ -502,6 +549,156 @@ def test_monitor_instance_delete_and_run_not_found(client, data_mart_id, subscri
     assert quality not in ids
 
 
+# nothing is instantly ready ----------------------------------------------------------------
+def _add_subscription(client, data_mart_id: str, provider_id: str, background: bool = True):
+    v2, enums = _sdk()
+    return client.subscriptions.add(
+        data_mart_id=data_mart_id,
+        service_provider_id=provider_id,
+        asset=v2.Asset(asset_id="ep-2", name="ep-2", asset_type=enums.AssetTypes.MODEL,
+                       input_data_type=enums.InputDataType.UNSTRUCTURED_IMAGE,
+                       problem_type=enums.ProblemType.MULTICLASS_CLASSIFICATION),
+        deployment=v2.AssetDeploymentRequest(deployment_id="ep-2", name="ep-2",
+                                             deployment_type=enums.DeploymentTypes.ONLINE),
+        asset_properties=v2.AssetPropertiesRequest(label_column="target"),
+        background_mode=background,
+    ).result
+
+
+def test_subscription_is_preparing_when_created_then_active(client, data_mart_id, provider_id):
+    created = _add_subscription(client, data_mart_id, provider_id)  # the SDK reads it once
+    assert created.entity.status.state == "preparing"
+    states = [client.subscriptions.get(created.metadata.id).result.entity.status.state
+              for _ in range(2)]
+    assert states == ["active", "active"]
+
+
+def test_subscriptions_add_waits_until_active(client, data_mart_id, provider_id, capsys):
+    done = _add_subscription(client, data_mart_id, provider_id, background=False)
+    assert done.entity.status.state == "active"
+    assert "\nactive" in capsys.readouterr().out  # the SDK's wait loop printed the state
+
+
+def test_monitor_instances_are_preparing_then_active(client, data_mart_id, provider_id):
+    v2, enums = _sdk()
+    subscription = _add_subscription(client, data_mart_id, provider_id).metadata.id
+    defaults = client.monitor_instances.list(target_target_id=subscription).result
+    assert {m.entity.status.state for m in defaults.monitor_instances} == {"preparing"}
+    created = client.monitor_instances.create(
+        data_mart_id=data_mart_id,
+        monitor_definition_id="quality",
+        target=v2.Target(target_type=enums.TargetTypes.SUBSCRIPTION, target_id=subscription),
+        parameters={"min_feedback_data_size": 1},
+    ).result
+    assert created.entity.status.state == "preparing"
+    states = [client.monitor_instances.get(created.metadata.id).result.entity.status.state
+              for _ in range(2)]
+    assert states == ["preparing", "active"]
+
+
+def test_data_sets_appear_after_the_subscription(client, backend, subscription_id):
+    """Listed neither by type nor by id before OpenScale has created them."""
+    hidden = {d["entity"]["type"]: d["metadata"]["id"] for d in backend.resources["data_sets"]
+              .values()}
+    from ibm_cloud_sdk_core import ApiException
+
+    for _ in range(2):  # waiting for the subscription, then being created
+        with pytest.raises(ApiException) as err:
+            client.data_sets.get(hidden["feedback"])
+        assert err.value.code == 404
+    # one read while OpenScale waits for the active subscription, one while it creates them
+    assert _list_data_sets(client, subscription_id, "payload_logging") == []
+    assert _list_data_sets(client, subscription_id, "payload_logging") == []
+    listed = _list_data_sets(client, subscription_id, "payload_logging")
+    assert [d.metadata.id for d in listed] == [hidden["payload_logging"]]
+    assert client.data_sets.get(hidden["feedback"]).result.entity.type == "feedback"
+
+
+def test_records_are_not_accepted_before_their_data_set_exists(rsps, backend, token,
+                                                               subscription_id):
+    payload = next(d["metadata"]["id"] for d in backend.resources["data_sets"].values()
+                   if d["entity"]["type"] == "payload_logging")
+    reply = requests.post(
+        f"{V2}/data_sets/{payload}/records",
+        json=[{"fields": ["scoring_input"], "values": [[1]]}],
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert reply.status_code == 404
+
+
+def test_quality_run_evaluates_only_the_counted_feedback(client, data_mart_id, subscription_id):
+    """Evaluating right after storing (before the count caught up) sees too little."""
+    quality = _quality(client, data_mart_id, subscription_id, minimum=3)
+    feedback = _data_set(client, subscription_id, "feedback")
+    body = [{"fields": ["scoring_input", "target", "_original_prediction"],
+             "values": [[[0], 1, 1], [[1], 2, 2], [[2], 3, 3]]}]
+    client.data_sets.store_records(feedback, body, background_mode=False)
+    early = client.monitor_instances.run(quality, background_mode=False).result.entity.status
+    assert (early.state, early.failure.errors[0].code) == ("error", "AIQQS0013E")
+    _count_reaches(client, feedback, 3)
+    assert client.monitor_instances.run(quality, background_mode=False).result.entity.status \
+        .state == "finished"
+
+
+def test_monitor_run_is_running_then_finished_and_measured_after(
+    client, data_mart_id, subscription_id
+):
+    quality = _quality(client, data_mart_id, subscription_id, minimum=2)
+    _feedback(client, _data_set(client, subscription_id, "feedback"), [1, 2], [1, 2])
+    run = client.monitor_instances.run(quality).result  # background: as created
+    assert run.entity.status.state == "running" and run.entity.status.completed_at is None
+    end = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+    window = {"start": end - dt.timedelta(hours=1), "end": end, "run_id": run.metadata.id}
+    measured = client.monitor_instances.list_measurements(quality, **window).result
+    assert measured.measurements == []
+    states = [client.monitor_instances.get_run_details(quality, run.metadata.id).result
+              .entity.status.state for _ in range(2)]
+    assert states == ["running", "finished"]
+    measured = client.monitor_instances.list_measurements(quality, **window).result
+    assert len(measured.measurements) == 1
+
+
+def test_reset_forgets_every_walk(client, backend, subscription_id):
+    backend.reset()
+    assert backend.lifecycles.peek(subscription_id) is None
+    assert backend.requests == {} and backend.runs == {}
+
+
+@REALISTIC
+def test_realistic_pace_subscription_and_data_sets_follow_the_clock(
+    client, backend, clock, data_mart_id, provider_id
+):
+    """Compressed: the 2 s of ``preparing`` and the 5-10 s before the data sets last
+    ``Pace.seconds`` each (0.2 s); repeated reads change nothing before that."""
+    subscription = _add_subscription(client, data_mart_id, provider_id).metadata.id
+    for _ in range(3):
+        assert client.subscriptions.get(subscription).result.entity.status.state == "preparing"
+        assert _list_data_sets(client, subscription, "payload_logging") == []
+    clock.advance(backend.pace.seconds(backend.lifecycles.delays.subscription_preparing_s))
+    assert client.subscriptions.get(subscription).result.entity.status.state == "active"
+    clock.advance(backend.pace.seconds(backend.lifecycles.delays.feedback_data_set_s))
+    assert len(_list_data_sets(client, subscription, "feedback")) == 1
+
+
+@REALISTIC
+def test_realistic_pace_counts_catch_up_after_the_request_is_active(
+    client, backend, clock, data_mart_id, provider_id
+):
+    subscription = _add_subscription(client, data_mart_id, provider_id).metadata.id
+    clock.advance(1.0)
+    feedback = _data_set(client, subscription, "feedback")
+    raw = client.data_sets.store_records(feedback, [{"fields": ["target"], "values": [[1], [2]]}])
+    request_id = raw.headers["Location"].rsplit("/", 1)[-1]
+    step = backend.pace.seconds(backend.lifecycles.delays.records_request_s)
+    assert client.data_sets.get_update_status(feedback, request_id).result.state == "preparing"
+    assert client.data_sets.get_records_count(feedback) == 0
+    clock.advance(step)
+    assert client.data_sets.get_update_status(feedback, request_id).result.state == "active"
+    assert client.data_sets.get_records_count(feedback) == 0  # stored, not counted yet
+    clock.advance(backend.pace.seconds(backend.lifecycles.delays.records_count_lag_s))
+    assert client.data_sets.get_records_count(feedback) == 2
+
+
 # emulator control ---------------------------------------------------------------------------
 def test_reset_route_empties_the_backend(client, backend, subscription_id):
     assert requests.post(f"{WOS}{RESET_PATH}").status_code == 200
@@ -540,7 +737,13 @@ def test_quality_run_over_100k_feedback_records_is_exact(
     )
     quality = _quality(client, data_mart_id, subscription_id, minimum=100_000)
     run = backend.add_run(quality, {})
-    assert run["entity"]["status"]["state"] == "finished"
+    assert run["entity"]["status"]["state"] == "running"
+    assert backend.get_run(quality, run["metadata"]["id"])["entity"]["status"]["state"] == (
+        "running"
+    )
+    assert backend.get_run(quality, run["metadata"]["id"])["entity"]["status"]["state"] == (
+        "finished"
+    )
     measured = backend.list_measurements(quality, None, None)[0]["entity"]["values"][0]
     accuracy = next(m["value"] for m in measured["metrics"] if m["id"] == "accuracy")
     assert accuracy == pytest.approx(float(np.mean(labels == predictions)))

@@ -17,7 +17,7 @@ import contextlib
 import itertools
 import time as _time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -45,37 +45,70 @@ METRIC_ALIASES = {"weighted_f1_measure": "weighted_f_measure", "f1_measure": "f_
 DEFAULT_BATCH = 1000
 MONITOR_KIND = "monitor_instance"
 RESOURCE_KINDS = ("data_mart", "service_provider", "subscription")
+# How long to wait for what OpenScale does asynchronously. IBM/mlmonitor's
+# src/wos/run_payload_logging.py polls get_records_count every 5 s, 13 times (patience = 12),
+# after store_records(background_mode=False) returned: about 65 s. IBM's samples sleep 5-10 s
+# before listing a new subscription's data sets; we allow them the same deadline.
+RECORDS_TIMEOUT_S = 65.0
+DATA_SETS_TIMEOUT_S = 65.0
 
 
 # waits -------------------------------------------------------------------------------------
 class _VirtualClock:
-    """Stands in for the ``time`` module inside the SDK's wait loop: ``sleep`` advances a
-    virtual clock instead of blocking, so the SDK's own timeout still means something."""
+    """Stands in for the ``time`` module inside the SDK's wait loop.
 
-    def __init__(self) -> None:
-        self.slept = 0.0
+    ``sleep(s)`` advances a virtual clock by ``s`` but really sleeps only ``compress(s)``
+    (nothing at the instant pace), so the SDK's own timeout still means what it says: 300 s
+    is 60 checks of 5 s, whatever the pace.
+    """
+
+    def __init__(
+        self,
+        compress: Callable[[float], float] | None = None,
+        sleep: Callable[[float], None] = _time.sleep,
+    ) -> None:
+        self.slept = 0.0  # seconds the SDK asked to sleep
+        self.really = 0.0  # of which slept for real
+        self._compress, self._sleep = compress, sleep
 
     def sleep(self, seconds: float) -> None:
-        self.slept += max(float(seconds), 0.0)
+        asked = max(float(seconds), 0.0)
+        pause = self._compress(asked) if self._compress is not None else 0.0
+        if pause > 0:
+            self._sleep(pause)
+        self.slept += asked
+        self.really += pause
 
     def time(self) -> float:
-        return _time.time() + self.slept
+        return _time.time() + self.slept - self.really
 
     def __getattr__(self, name: str) -> Any:
         return getattr(_time, name)
 
 
 @contextlib.contextmanager
-def instant_sdk_waits() -> Iterator[_VirtualClock]:
-    """Make the SDK's ``background_mode=False`` waits instant (mock and rehearsal modes).
+def instant_sdk_waits(
+    pace: Any = None, sleep: Callable[[float], None] = _time.sleep
+) -> Iterator[_VirtualClock]:
+    """Make the SDK's ``background_mode=False`` waits as quick as the emulators' pace (mock
+    and rehearsal modes; a harness tool, never used against the real services).
 
-    The SDK sleeps 5 s before every status check; this replaces only the ``time`` name inside
-    ``ibm_watson_openscale.utils.utils`` (where the wait loop lives), never the global
-    ``time.sleep`` that other code and threads rely on. Nesting restores the previous value.
+    The SDK sleeps 5 s before every status check. At the ``instant`` pace (``pace`` None reads
+    ``MLMONITOR_PACE``) its sleeps take no time: the emulators move a state on per read. At
+    the ``realistic`` pace each sleep really lasts ``pace.seconds(5)`` (the compression the
+    emulators' states use), so the SDK sees states change as a real client would.
+    Replaces only the ``time`` name inside ``ibm_watson_openscale.utils.utils`` (where the wait
+    loop lives), never the global ``time.sleep`` that other code and threads rely on. Nesting
+    restores the previous value.
     """
     import ibm_watson_openscale.utils.utils as sdk_utils
 
-    previous, clock = sdk_utils.time, _VirtualClock()
+    if pace is None:  # harness-only import: the worlds pass their own pace
+        from mlmonitor_lib.emulators.pace import Pace
+
+        pace = Pace.from_env()
+    compress = None if pace.instant else pace.seconds
+    previous, clock = sdk_utils.time, _VirtualClock(compress, sleep)
     sdk_utils.time = clock
     try:
         yield clock
@@ -271,6 +304,11 @@ class OpenScaleMonitor:
     ``subscription``, ``payload_data_set``, ``feedback_data_set``, ``quality``); pass the ids a
     previous process recorded to resume, e.g. to clean up after a crash. ``created`` names the
     ids this object (or the one it resumes) created, which are the only ones cleanup deletes.
+
+    OpenScale does part of its work after answering: the subscription's data sets appear
+    later, and stored records are counted later. This monitor waits for both (bounded polls
+    with ``WAIT_FIRST_S``/``WAIT_MAX_S`` pauses; ``sleep`` and ``clock`` are injectable), so a
+    step that returns has its records counted and an evaluation sees all its feedback.
     """
 
     def __init__(
@@ -280,12 +318,32 @@ class OpenScaleMonitor:
         client: Any = None,
         ids: dict[str, str] | None = None,
         created: Sequence[str] = (),
+        *,
+        sleep: Callable[[float], None] = _time.sleep,
+        clock: Callable[[], float] = _time.monotonic,
     ) -> None:
         self.settings = settings
         self.ledger = ledger
         self._client = client
         self.ids: dict[str, str] = dict(ids or {})
         self.created: set[str] = set(created)
+        self._sleep, self._clock = sleep, clock
+        self._expected: dict[str, int] = {}  # data set kind -> records this monitor stored
+
+    def _wait(
+        self, observe: Callable[[], Any], finished: Callable[[Any], bool], *, what: str,
+        timeout_s: float, state_of: Callable[[Any], object] = lambda value: value,
+    ) -> Any:
+        """Poll until ``finished``; :class:`~mlmonitor_lib.waiting.WaitTimeout` after
+        ``timeout_s``. Prints each change of state, as the SDK's own waits do."""
+        from mlmonitor_lib.waiting import WaitPolicy, poll
+
+        return poll(
+            observe, finished, what=what, state_of=state_of,
+            policy=WaitPolicy.from_settings(self.settings, timeout_s),
+            on_change=lambda state, elapsed: print(f"{what}: {state} ({elapsed:.0f}s)"),
+            sleep=self._sleep, clock=self._clock,
+        )
 
     @property
     def client(self) -> Any:
@@ -460,10 +518,12 @@ class OpenScaleMonitor:
                     labels=[str(c) for c in class_labels] or None,
                 ),
             ).result
-        if result is None:
+        if result is None or result.entity.status.state != "active":
+            self._adopt(endpoint_name)
+            state = "still preparing" if result is None else result.entity.status.state
             raise ServiceError(
-                f"Watson OpenScale: the subscription for {endpoint_name} did not "
-                "become active within the SDK's timeout; retry monitor()"
+                f"Watson OpenScale: the subscription for {endpoint_name} is {state} after the "
+                "SDK's wait; check its status in OpenScale, then retry monitor()"
             )
         self._record("subscription", result.metadata.id, endpoint=endpoint_name)
         self._record_default_monitors(result.metadata.id)
@@ -477,12 +537,16 @@ class OpenScaleMonitor:
         try:
             yield
         except ServiceError:
-            with contextlib.suppress(ServiceError):
-                orphan = self.find_subscription(endpoint_name)
-                if orphan:
-                    self._record("subscription", orphan, endpoint=endpoint_name)
-                    self._record_default_monitors(orphan)
+            self._adopt(endpoint_name)
             raise
+
+    def _adopt(self, endpoint_name: str) -> None:
+        """Ledger the endpoint's subscription and its monitors, if OpenScale holds one."""
+        with contextlib.suppress(ServiceError):
+            orphan = self.find_subscription(endpoint_name)
+            if orphan:
+                self._record("subscription", orphan, endpoint=endpoint_name)
+                self._record_default_monitors(orphan)
 
     def _record_default_monitors(self, subscription_id: str) -> None:
         """The SDK creates performance (and model health) monitors itself: ledger them too."""
@@ -497,22 +561,36 @@ class OpenScaleMonitor:
             ).result.monitor_instances
 
     def _data_sets(self, subscription_id: str) -> str:
+        """Wait for the subscription's payload logging and feedback data sets: OpenScale
+        creates them after the subscription (IBM's samples sleep 5-10 s before listing them)."""
         from ibm_watson_openscale.supporting_classes.enums import DataSetTypes, TargetTypes
+
+        from mlmonitor_lib.waiting import WaitTimeout
 
         for kind, data_set_type in (
             ("payload_data_set", DataSetTypes.PAYLOAD_LOGGING),
             ("feedback_data_set", DataSetTypes.FEEDBACK),
         ):
-            with sdk_call(
-                f"looking up the {data_set_type} data set", "Recreate the subscription (monitor())."
-            ):
-                found = self.client.data_sets.list(
-                    type=data_set_type,
-                    target_target_id=subscription_id,
-                    target_target_type=TargetTypes.SUBSCRIPTION,
-                ).result.data_sets
-            if found:
-                self.ids[kind] = found[0].metadata.id
+            def listed(data_set_type: str = data_set_type) -> list[Any]:
+                with sdk_call(f"looking up the {data_set_type} data set",
+                              "Recreate the subscription (monitor())."):
+                    return self.client.data_sets.list(
+                        type=data_set_type,
+                        target_target_id=subscription_id,
+                        target_target_type=TargetTypes.SUBSCRIPTION,
+                    ).result.data_sets
+
+            what = f"the {data_set_type} data set of subscription {subscription_id}"
+            try:
+                found = self._wait(listed, bool, what=what, timeout_s=DATA_SETS_TIMEOUT_S,
+                                   state_of=lambda sets: "created" if sets else "not created")
+            except WaitTimeout:
+                raise ServiceError(
+                    f"Watson OpenScale: {what} was not created within "
+                    f"{DATA_SETS_TIMEOUT_S:.0f}s. Check the subscription's status in OpenScale, "
+                    "then retry monitor()."
+                ) from None
+            self.ids[kind] = found[0].metadata.id
         return subscription_id
 
     def subscription_state(self) -> str:
@@ -522,7 +600,10 @@ class OpenScaleMonitor:
 
     # records ----------------------------------------------------------------------------
     def _store(self, data_set_kind: str, batches: Iterator[list[Any]], what: str) -> int:
+        """Store every batch, then wait until the data set counts them: a request OpenScale
+        reports ``active`` is stored, but its records are counted (and evaluated) later."""
         data_set_id = self._need(data_set_kind, "subscribe()")
+        before = self._count(data_set_kind)
         stored = 0
         for batch in batches:
             with sdk_call(f"storing {what} records", "Retry; check the record format."):
@@ -534,7 +615,28 @@ class OpenScaleMonitor:
                     f"Watson OpenScale: storing {what} records did not finish; retry the step"
                 )
             stored += _rows_in(batch)
+        self._expected[data_set_kind] = before + stored
+        self._await_count(data_set_kind, what)
         return stored
+
+    def _await_count(self, data_set_kind: str, what: str) -> None:
+        """Wait until the data set counts at least what this monitor stored in it (nothing to
+        wait for if it stored nothing there)."""
+        from mlmonitor_lib.waiting import WaitTimeout
+
+        expected = self._expected.get(data_set_kind)
+        if expected is None:
+            return
+        label = f"{what} records in data set {self.ids[data_set_kind]}"
+        try:
+            self._wait(lambda: self._count(data_set_kind), lambda n: n >= expected, what=label,
+                       timeout_s=RECORDS_TIMEOUT_S, state_of=lambda n: f"{n} of {expected}")
+        except WaitTimeout as late:
+            raise ServiceError(
+                f"Watson OpenScale: the {what} data set counts {late.last} records "
+                f"{RECORDS_TIMEOUT_S:.0f}s after they were stored. OpenScale has not processed "
+                "them yet: check the count later before evaluating."
+            ) from None
 
     def log_payload(
         self,
@@ -642,15 +744,22 @@ class OpenScaleMonitor:
             self._update_quality(current[quality_def].metadata.id, wanted, params)
         else:
             with sdk_call("creating the quality monitor", "Check the thresholds' metric ids."):
-                result = self.client.monitor_instances.create(
+                done = self.client.monitor_instances.create(
                     data_mart_id=self._need("data_mart", "ensure_data_mart()"),
                     monitor_definition_id=quality_def,
-                    background_mode=False,
+                    background_mode=False,  # the SDK waits until it is no longer "preparing"
                     target=Target(target_type=TargetTypes.SUBSCRIPTION, target_id=subscription_id),
                     parameters=params,
                     thresholds=[MetricThresholdOverride(**t) for t in wanted],
-                ).result
-            self._record("quality", result.metadata.id, subscription=subscription_id)
+                )
+            if done is None or done.result.entity.status.state != "active":
+                self._record_default_monitors(subscription_id)  # ledgers the quality monitor too
+                state = "still preparing" if done is None else done.result.entity.status.state
+                raise ServiceError(
+                    f"Watson OpenScale: the quality monitor is {state} after the SDK's wait; "
+                    "check it in OpenScale, then retry configure_quality_monitor()"
+                )
+            self._record("quality", done.result.metadata.id, subscription=subscription_id)
         monitors = {
             m.entity.monitor_definition_id: m.metadata.id
             for m in self._monitor_instances(subscription_id)
@@ -685,6 +794,7 @@ class OpenScaleMonitor:
     def evaluate(self) -> EvaluationResult:
         """Run the quality monitor, wait for it, and return metrics and violations."""
         quality_id = self._need("quality", "configure_quality_monitor()")
+        self._await_count("feedback_data_set", "feedback")  # never evaluate uncounted feedback
         started = datetime.now(UTC) - timedelta(minutes=1)
         with sdk_call("running the quality evaluation", "Retry evaluate()."):
             run = self.client.monitor_instances.run(quality_id, background_mode=False)

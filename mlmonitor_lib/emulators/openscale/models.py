@@ -4,20 +4,40 @@ Resources are the documents the API returns (``{"metadata", "entity"}``); record
 :class:`~.records.RecordStore` (SQLite). Secrets posted with a service provider are kept apart
 in ``credentials`` and replaced by ``{"secret_id"}`` in every document, so no reply can echo
 them. Every operation runs under one lock: the loopback server is threaded.
+
+Nothing is instantly ready (sources in :mod:`.lifecycles`): subscriptions and monitor instances
+are ``preparing``, data sets appear after their subscription, records are counted after a delay,
+runs are ``running`` first. :meth:`OpenScaleBackend.get` and :meth:`~OpenScaleBackend.list` are
+what the API reads (each read is an observation that moves an ``instant`` walk on); the
+emulator's own checks use ``_doc``/``_docs`` and never move a walk.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from mlmonitor_lib.emulators.openscale import payloads
 from mlmonitor_lib.emulators.openscale.definitions import QUALITY, monitor_definitions
 from mlmonitor_lib.emulators.openscale.exceptions import BadRequest, Conflict, ResourceNotFound
+from mlmonitor_lib.emulators.openscale.lifecycles import (
+    ACTIVE,
+    HIDDEN,
+    LAGGING,
+    PREPARING,
+    RUNNING,
+    VISIBLE,
+    WAITING,
+    Delays,
+    Lifecycles,
+)
 from mlmonitor_lib.emulators.openscale.quality import quality_from_counts, violations
 from mlmonitor_lib.emulators.openscale.records import RecordStore
+from mlmonitor_lib.emulators.pace import Pace
 
 DEFAULT_INSTANCE_ID = "7b2d4c6e-1f3a-4b5c-8d9e-0a1b2c3d4e5f"
 CP4D_INSTANCE_ID = "00000000-0000-0000-0000-000000000000"
@@ -38,29 +58,44 @@ def get_path(doc: dict[str, Any], dotted: str) -> Any:
 
 
 class OpenScaleBackend:
-    """Everything one emulated OpenScale service holds; ``reset()`` empties it."""
+    """Everything one emulated OpenScale service holds; ``reset()`` empties it.
+
+    ``pace`` (default: ``MLMONITOR_PACE``) drives every state machine; ``delays`` are the real
+    service's seconds per state; ``clock`` is injectable so tests of the realistic pace never
+    sleep.
+    """
 
     def __init__(
         self,
         db_path: str = ":memory:",
+        pace: Pace | None = None,
         instance_ids: tuple[str, ...] = (DEFAULT_INSTANCE_ID, CP4D_INSTANCE_ID),
         plan_name: str = "standard",
+        *,
+        delays: Delays | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.instance_ids = tuple(instance_ids)
         self.plan_name = plan_name
         self.records = RecordStore(db_path)
         self.definitions = monitor_definitions()
+        self.lifecycles = Lifecycles(pace or Pace.from_env(), delays or Delays(), clock)
         self._lock = threading.RLock()
         self.reset()
+
+    @property
+    def pace(self) -> Pace:
+        return self.lifecycles.pace
 
     def reset(self) -> None:
         with self._lock:
             self.resources: dict[str, dict[str, dict[str, Any]]] = {k: {} for k in KINDS}
             self.credentials: dict[str, dict[str, Any]] = {}  # secret_id -> what was posted
-            self.requests: dict[str, dict[str, Any]] = {}  # records request id -> status
+            self.requests: dict[str, dict[str, Any]] = {}  # records request id -> its rows
             self.runs: dict[str, dict[str, dict[str, Any]]] = {}  # instance id -> run id -> run
             self.measurements: dict[str, list[dict[str, Any]]] = {}  # instance id -> list
             self.records.reset()
+            self.lifecycles.reset()
 
     # generic resource handling -----------------------------------------------------------
     def _create(self, kind: str, entity: dict[str, Any], state: str = "active") -> dict[str, Any]:
@@ -80,28 +115,60 @@ class OpenScaleBackend:
             self.resources[kind][rid] = doc
         return doc
 
-    def get(self, kind: str, rid: str) -> dict[str, Any]:
+    def _doc(self, kind: str, rid: str, *, shown: bool = False) -> dict[str, Any]:
+        """The stored document; with ``shown``, 404 also for a data set still being created."""
         with self._lock:
             doc = self.resources[kind].get(rid)
-        if doc is None:
+        if doc is None or (shown and self._hidden(rid)):
             raise ResourceNotFound(kind.rstrip("s").replace("_", " "), rid)
         return doc
 
-    def list(self, kind: str, filters: dict[str, str] | None = None) -> list[dict[str, Any]]:
-        """Documents matching every filter; a filter value may be a comma-separated list."""
+    def _hidden(self, rid: str) -> bool:
+        return self.lifecycles.peek(rid) in (WAITING, HIDDEN)
+
+    def _docs(self, kind: str, filters: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Stored documents matching every filter (a value may be a comma-separated list)."""
         wanted = {k: set(v.split(",")) for k, v in (filters or {}).items() if v}
         with self._lock:
             docs = list(self.resources[kind].values())
         return [d for d in docs if all(str(get_path(d, k)) in v for k, v in wanted.items())]
 
+    def _view(self, doc: dict[str, Any], observe: bool = True) -> dict[str, Any] | None:
+        """The document as a read sees it now: its current state, or ``None`` while a data set
+        is still being created. ``observe`` counts the read (an API read does)."""
+        rid = doc["metadata"]["id"]
+        state = self.lifecycles.observe(rid) if observe else self.lifecycles.peek(rid)
+        if state is None:
+            return doc
+        if state in (WAITING, HIDDEN):
+            return None
+        entity = doc["entity"]
+        return {**doc, "entity": {**entity, "status": {**entity["status"], "state": state}}}
+
+    def get(self, kind: str, rid: str) -> dict[str, Any]:
+        """What ``GET /v2/<kind>/<id>`` answers (an observation)."""
+        found = self._view(self._doc(kind, rid))
+        if found is None:
+            raise ResourceNotFound(kind.rstrip("s").replace("_", " "), rid)
+        return found
+
+    def list(self, kind: str, filters: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """What ``GET /v2/<kind>`` answers: one observation of every matching document."""
+        return [v for v in (self._view(d) for d in self._docs(kind, filters)) if v is not None]
+
     def delete(self, kind: str, rid: str) -> dict[str, Any]:
         """Delete a document and the secrets it refers to: a posted credential must not
         outlive the provider or subscription it was given for."""
-        doc = self.get(kind, rid)
+        doc = self._doc(kind, rid, shown=True)
+        return self._remove(kind, doc)
+
+    def _remove(self, kind: str, doc: dict[str, Any]) -> dict[str, Any]:
+        rid = doc["metadata"]["id"]
         with self._lock:
             self.resources[kind].pop(rid, None)
             for secret_id in _secret_ids(doc):
                 self.credentials.pop(secret_id, None)
+        self.lifecycles.forget(rid)
         return doc
 
     def _secret(self, value: dict[str, Any] | None) -> dict[str, str] | None:
@@ -128,7 +195,7 @@ class OpenScaleBackend:
 
     # data marts --------------------------------------------------------------------------
     def add_data_mart(self, body: dict[str, Any]) -> dict[str, Any]:
-        if self.list("data_marts"):
+        if self._docs("data_marts"):
             raise Conflict("A data mart already exists for this service instance.")
         entity = {k: v for k, v in body.items() if k != "database_configuration"}
         entity.setdefault("internal_database", True)
@@ -145,7 +212,7 @@ class OpenScaleBackend:
         name = body.get("name")
         if not name or not body.get("service_type"):
             raise BadRequest("A service provider needs a name and a service_type.")
-        if any(get_path(d, "name") == name for d in self.list("service_providers")):
+        if any(get_path(d, "name") == name for d in self._docs("service_providers")):
             raise Conflict(f"Service provider name '{name}' is already in use.")
         entity = {k: v for k, v in body.items() if k != "credentials"}
         entity["credentials"] = self._secret(body.get("credentials")) or {"secret_id": ""}
@@ -153,55 +220,100 @@ class OpenScaleBackend:
 
     # subscriptions -----------------------------------------------------------------------
     def add_subscription(self, body: dict[str, Any]) -> dict[str, Any]:
-        self.get("data_marts", body.get("data_mart_id") or "")
-        self.get("service_providers", body.get("service_provider_id") or "")
+        """A ``preparing`` subscription; its payload logging and feedback data sets appear
+        once it is active and some seconds have passed (OpenScale creates them itself)."""
+        self._doc("data_marts", body.get("data_mart_id") or "")
+        self._doc("service_providers", body.get("service_provider_id") or "")
         for required in ("asset", "deployment"):
             if not body.get(required):
                 raise BadRequest(f"A subscription needs '{required}'.")
         entity = payloads.scrub_subscription(body, self._secret)
-        doc = self._create("subscriptions", entity)
-        for data_set_type in ("payload_logging", "feedback"):
-            self._create("data_sets", payloads.data_set_entity(doc, data_set_type))
-        return doc
+        doc = self._create("subscriptions", entity, PREPARING)
+        delays = self.lifecycles.delays
+        walk = self.lifecycles.start(
+            doc["metadata"]["id"], [(PREPARING, delays.subscription_preparing_s)], ACTIVE
+        )
+        for data_set_type, seconds in (
+            ("payload_logging", delays.payload_data_set_s),
+            ("feedback", delays.feedback_data_set_s),
+        ):
+            data_set = self._create("data_sets", payloads.data_set_entity(doc, data_set_type))
+            self.lifecycles.start(data_set["metadata"]["id"], [(HIDDEN, seconds)], ACTIVE,
+                                  after=walk)
+        return self._view(doc, observe=False) or doc
 
     def delete_subscription(self, rid: str) -> dict[str, Any]:
         """Delete a subscription with its data sets (and records) and monitor instances."""
         doc = self.delete("subscriptions", rid)
-        for data_set in self.list("data_sets", {"target.target_id": rid}):
-            self.delete("data_sets", data_set["metadata"]["id"])
-            self.records.delete(data_set["metadata"]["id"])
-        for instance in self.list("monitor_instances", {"target.target_id": rid}):
+        for data_set in self._docs("data_sets", {"target.target_id": rid}):
+            self._delete_data_set(data_set)
+        for instance in self._docs("monitor_instances", {"target.target_id": rid}):
             self.delete_monitor_instance(instance["metadata"]["id"])
         return doc
 
+    def _delete_data_set(self, data_set: dict[str, Any]) -> None:
+        data_set_id = data_set["metadata"]["id"]
+        self._remove("data_sets", data_set)
+        self.records.delete(data_set_id)
+        with self._lock:
+            gone = [r for r, req in self.requests.items() if req["data_set_id"] == data_set_id]
+            for request_id in gone:
+                del self.requests[request_id]
+        self.lifecycles.forget(*gone, *(f"{r}/count" for r in gone))
+
     # records -----------------------------------------------------------------------------
     def add_records(self, data_set_id: str, body: Any) -> str:
-        """Store records synchronously; the id of the request whose status says so."""
-        data_set = self.get("data_sets", data_set_id)
-        subscription = self.get("subscriptions", data_set["entity"]["target"]["target_id"])
+        """Accept records; the id of the request whose status says when they are stored.
+
+        The request is ``preparing``, then ``active``; its records are counted (and listed,
+        and evaluated) only a delay after that: the real service counts them asynchronously.
+        """
+        data_set = self._doc("data_sets", data_set_id, shown=True)
+        subscription = self._doc("subscriptions", data_set["entity"]["target"]["target_id"])
         rows = payloads.rows(body, data_set["entity"]["type"], subscription["entity"])
-        stored = self.records.append(data_set_id, rows)
+        stored, first, last = self.records.stage(data_set_id, rows)
         request_id = str(uuid.uuid4())
         with self._lock:
-            self.requests[request_id] = {"state": "active", "records": stored}
+            self.requests[request_id] = {
+                "data_set_id": data_set_id, "records": stored, "seq": [first, last],
+                "counted": False,
+            }
+        delays = self.lifecycles.delays
+        walk = self.lifecycles.start(request_id, [(PREPARING, delays.records_request_s)], ACTIVE)
+        self.lifecycles.start(f"{request_id}/count", [(LAGGING, delays.records_count_lag_s)],
+                              VISIBLE, after=walk)
         return request_id
 
     def get_request(self, data_set_id: str, request_id: str) -> dict[str, Any]:
-        self.get("data_sets", data_set_id)
+        self._doc("data_sets", data_set_id, shown=True)
         with self._lock:
-            status = self.requests.get(request_id)
-        if status is None:
+            known = request_id in self.requests
+        if not known:
             raise ResourceNotFound("records request", request_id)
-        return {"state": status["state"]}
+        return {"state": self.lifecycles.observe(request_id) or ACTIVE}
 
     def list_records(
         self, data_set_id: str, limit: int, offset: int, total: bool
     ) -> dict[str, Any]:
-        self.get("data_sets", data_set_id)
+        """A page of the counted records (a read: it observes the pending requests)."""
+        self._doc("data_sets", data_set_id, shown=True)
+        self._count_stored(data_set_id, observe=True)
         reply: dict[str, Any] = {"records": self.records.page(data_set_id, limit, offset)}
         if total:
             reply["total_count"] = self.records.count(data_set_id)
         return reply
+
+    def _count_stored(self, data_set_id: str, observe: bool) -> None:
+        """Reveal the rows of every request of the data set whose count delay has passed."""
+        with self._lock:
+            pending = [(r, req) for r, req in self.requests.items()
+                       if req["data_set_id"] == data_set_id and not req["counted"]]
+        for request_id, request in pending:
+            key = f"{request_id}/count"
+            state = self.lifecycles.observe(key) if observe else self.lifecycles.peek(key)
+            if state in (None, VISIBLE):
+                self.records.reveal(*request["seq"])
+                request["counted"] = True
 
     # monitor instances -------------------------------------------------------------------
     def add_monitor_instance(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -209,9 +321,9 @@ class OpenScaleBackend:
         self.get_monitor_definition(def_id)
         target = body.get("target") or {}
         if target.get("target_type") == "subscription":
-            self.get("subscriptions", target.get("target_id") or "")
+            self._doc("subscriptions", target.get("target_id") or "")
         filters = {"monitor_definition_id": def_id, "target.target_id": target.get("target_id")}
-        if self.list("monitor_instances", filters):
+        if self._docs("monitor_instances", filters):
             raise Conflict(
                 f"A '{def_id}' monitor instance already exists for target "
                 f"'{target.get('target_id')}'."
@@ -232,7 +344,10 @@ class OpenScaleBackend:
         }
         entity.setdefault("parameters", {})
         entity.setdefault("thresholds", [])
-        return self._create("monitor_instances", entity)
+        doc = self._create("monitor_instances", entity, PREPARING)
+        seconds = self.lifecycles.delays.monitor_preparing_s
+        self.lifecycles.start(doc["metadata"]["id"], [(PREPARING, seconds)], ACTIVE)
+        return self._view(doc, observe=False) or doc
 
     def _check_thresholds(self, def_id: str, thresholds: list[dict[str, Any]]) -> None:
         """Refuse thresholds on metrics the monitor does not compute: they would never fire."""
@@ -250,7 +365,7 @@ class OpenScaleBackend:
 
     def patch_monitor_instance(self, rid: str, operations: list[dict[str, Any]]) -> dict[str, Any]:
         """JSON-patch ``replace``/``add`` of top-level entity fields (thresholds, parameters)."""
-        doc = self.get("monitor_instances", rid)
+        doc = self._doc("monitor_instances", rid)
         with self._lock:
             for op in operations:
                 field = str(op.get("path", "")).strip("/")
@@ -260,19 +375,22 @@ class OpenScaleBackend:
                     self._check_thresholds(doc["entity"]["monitor_definition_id"], op["value"])
                 doc["entity"][field] = op.get("value")
             doc["metadata"]["modified_at"] = now()
-        return doc
+        return self._view(doc, observe=False) or doc
 
     def delete_monitor_instance(self, rid: str) -> dict[str, Any]:
         doc = self.delete("monitor_instances", rid)
         with self._lock:
-            self.runs.pop(rid, None)
+            runs = self.runs.pop(rid, {})
             self.measurements.pop(rid, None)
+        self.lifecycles.forget(*runs)
         return doc
 
     # runs and measurements ---------------------------------------------------------------
     def add_run(self, instance_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Run a monitor now; a quality run computes its metrics from the feedback records."""
-        instance = self.get("monitor_instances", instance_id)
+        """Run a monitor: ``running``, then ``finished`` (or ``error``). A quality run computes
+        its metrics from the feedback records counted when it starts; its measurement is
+        listed once the run has finished."""
+        instance = self._doc("monitor_instances", instance_id)
         run_id = str(uuid.uuid4())
         started = now()
         status: dict[str, Any] = {"state": "finished", "queued_at": started, "started_at": started}
@@ -293,12 +411,25 @@ class OpenScaleBackend:
         }
         with self._lock:
             self.runs.setdefault(instance_id, {})[run_id] = run
-        return run
+        self.lifecycles.start(run_id, [(RUNNING, self.lifecycles.delays.run_s)], status["state"])
+        return self._run_view(run, observe=False)
+
+    def _run_view(self, run: dict[str, Any], observe: bool = True) -> dict[str, Any]:
+        """A run as a read sees it: while ``running`` without its outcome."""
+        run_id = run["metadata"]["id"]
+        state = self.lifecycles.observe(run_id) if observe else self.lifecycles.peek(run_id)
+        if state != RUNNING:
+            return run
+        status = run["entity"]["status"]
+        running = {"state": RUNNING, "queued_at": status["queued_at"],
+                   "started_at": status["started_at"]}
+        return {**run, "entity": {**run["entity"], "status": running}}
 
     def _quality_run(self, instance: dict[str, Any], run_id: str) -> dict[str, Any]:
         """Status fields of a quality run: finished with a measurement, or error with why."""
         subscription_id = instance["entity"]["target"]["target_id"]
-        feedback = self.list("data_sets", {"type": "feedback", "target.target_id": subscription_id})
+        wanted = {"type": "feedback", "target.target_id": subscription_id}
+        feedback = self._docs("data_sets", wanted)
         if not feedback:
             return payloads.run_error(
                 "AIQQS0001E",
@@ -306,6 +437,7 @@ class OpenScaleBackend:
                 "feedback data set: create the subscription again.",
             )
         data_set_id = feedback[0]["metadata"]["id"]
+        self._count_stored(data_set_id, observe=False)
         pair_counts = self.records.label_prediction_counts(data_set_id)
         labelled = sum(count for _, _, count in pair_counts)
         minimum = int(
@@ -323,17 +455,18 @@ class OpenScaleBackend:
         return {"message": payloads.run_message(result.records, breaches), "violations": breaches}
 
     def get_run(self, instance_id: str, run_id: str) -> dict[str, Any]:
-        self.get("monitor_instances", instance_id)
+        self._doc("monitor_instances", instance_id)
         with self._lock:
             run = self.runs.get(instance_id, {}).get(run_id)
         if run is None:
             raise ResourceNotFound("monitoring run", run_id)
-        return run
+        return self._run_view(run)
 
     def list_runs(self, instance_id: str) -> list[dict[str, Any]]:
-        self.get("monitor_instances", instance_id)
+        self._doc("monitor_instances", instance_id)
         with self._lock:
-            return list(self.runs.get(instance_id, {}).values())
+            runs = list(self.runs.get(instance_id, {}).values())
+        return [self._run_view(run) for run in runs]
 
     def list_measurements(
         self,
@@ -342,8 +475,9 @@ class OpenScaleBackend:
         end: datetime | None,
         run_id: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Measurements of an instance taken in ``[start, end]``, optionally of some runs."""
-        self.get("monitor_instances", instance_id)
+        """Measurements of finished runs of an instance taken in ``[start, end]``, optionally
+        of some runs only."""
+        self._doc("monitor_instances", instance_id)
         run_ids = set(run_id.split(",")) if run_id else None
         with self._lock:
             found = list(self.measurements.get(instance_id, []))
@@ -352,6 +486,7 @@ class OpenScaleBackend:
             for m in found
             if payloads.in_window(m, start, end)
             and (run_ids is None or m["entity"]["run_id"] in run_ids)
+            and self.lifecycles.done(m["entity"]["run_id"])
         ]
 
     def get_measurement(self, instance_id: str, measurement_id: str) -> dict[str, Any]:

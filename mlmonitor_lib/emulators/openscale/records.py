@@ -4,6 +4,11 @@ Each row keeps the record as JSON for the records API, plus the two columns a qu
 (label and prediction, JSON-encoded scalars) in an index that covers them: an evaluation is then
 one indexed scan into numpy, never a JSON parse per record. One connection serves all threads
 (the loopback server is threaded), serialised by a lock.
+
+Rows a records request stores are ``visible`` only once the service counts them: the real
+service answers a records request before it stores it, and counts stored records after a
+delay (see :mod:`.lifecycles`). Counting, paging and evaluating read visible rows only; a
+request's rows are one range of ``seq`` (one transaction), revealed together.
 """
 
 from __future__ import annotations
@@ -15,16 +20,18 @@ from collections.abc import Iterable
 from typing import Any
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS records (
+DROP TABLE IF EXISTS records;
+CREATE TABLE records (
     seq INTEGER PRIMARY KEY,
     data_set_id TEXT NOT NULL,
     record_id TEXT NOT NULL,
     created_at TEXT NOT NULL,
     label TEXT,
     prediction TEXT,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    visible INTEGER NOT NULL DEFAULT 1
 );
-CREATE INDEX IF NOT EXISTS records_by_set ON records (data_set_id, label, prediction);
+CREATE INDEX records_by_set ON records (data_set_id, visible, label, prediction);
 """
 
 Row = tuple[str, str, str | None, str | None, str]  # record_id, created_at, label, pred, body
@@ -51,22 +58,39 @@ class RecordStore:
         self._db.executescript(_SCHEMA)
 
     def append(self, data_set_id: str, rows: Iterable[Row]) -> int:
-        """Store rows in one transaction; returns how many."""
+        """Store visible rows in one transaction; returns how many."""
+        return self._insert(data_set_id, rows, visible=True)[0]
+
+    def stage(self, data_set_id: str, rows: Iterable[Row]) -> tuple[int, int, int]:
+        """Store rows not yet visible; returns how many and their ``seq`` range for
+        :meth:`reveal`."""
+        return self._insert(data_set_id, rows, visible=False)
+
+    def _insert(self, data_set_id: str, rows: Iterable[Row], visible: bool) -> tuple[int, int, int]:
         with self._lock:
             before = self._db.total_changes
             self._db.execute("BEGIN")
+            first = self._db.execute("SELECT coalesce(max(seq), 0) + 1 FROM records").fetchone()[0]
             self._db.executemany(
-                "INSERT INTO records (data_set_id, record_id, created_at, label, prediction, body)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                ((data_set_id, *row) for row in rows),
+                "INSERT INTO records (data_set_id, record_id, created_at, label, prediction, body,"
+                " visible) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ((data_set_id, *row, int(visible)) for row in rows),
             )
             self._db.execute("COMMIT")
-            return self._db.total_changes - before
+            stored = self._db.total_changes - before
+            return stored, first, first + stored - 1
+
+    def reveal(self, first: int, last: int) -> None:
+        """Make the rows of one request (``seq`` from ``first`` to ``last``) visible."""
+        with self._lock:
+            self._db.execute("UPDATE records SET visible = 1 WHERE seq BETWEEN ? AND ?",
+                             (first, last))
 
     def count(self, data_set_id: str, labelled: bool = False) -> int:
+        """Visible rows of a data set (with label and prediction if ``labelled``)."""
         extra = " AND label IS NOT NULL AND prediction IS NOT NULL" if labelled else ""
         with self._lock:
-            sql = f"SELECT count(*) FROM records WHERE data_set_id = ?{extra}"
+            sql = f"SELECT count(*) FROM records WHERE data_set_id = ? AND visible = 1{extra}"
             return self._db.execute(sql, (data_set_id,)).fetchone()[0]
 
     def page(self, data_set_id: str, limit: int, offset: int) -> list[dict[str, Any]]:
@@ -74,7 +98,7 @@ class RecordStore:
         with self._lock:
             rows = self._db.execute(
                 "SELECT record_id, created_at, body FROM records WHERE data_set_id = ?"
-                " ORDER BY seq LIMIT ? OFFSET ?",
+                " AND visible = 1 ORDER BY seq LIMIT ? OFFSET ?",
                 (data_set_id, limit, offset),
             ).fetchall()
         return [
@@ -88,7 +112,8 @@ class RecordStore:
         with self._lock:
             return self._db.execute(
                 "SELECT label, prediction, count(*) FROM records WHERE data_set_id = ?"
-                " AND label IS NOT NULL AND prediction IS NOT NULL GROUP BY label, prediction",
+                " AND visible = 1 AND label IS NOT NULL AND prediction IS NOT NULL"
+                " GROUP BY label, prediction",
                 (data_set_id,),
             ).fetchall()
 
