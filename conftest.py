@@ -87,3 +87,56 @@ def pytest_configure(config: pytest.Config) -> None:
             Settings.load().require_live()
         except MlMonitorError as missing:
             pytest.exit(str(missing), returncode=4)
+
+
+# Scenarios a mode cannot run are left out at collection with the reason, never skipped
+# halfway (a gate that skips after creating resources is a gate that lies).
+LEFT_OUT = pytest.StashKey[dict]()
+EMULATED_ONLY = ("needs an emulated world: it injects faults or crashes, or reads emulator "
+                 "state that no real service exposes")
+OTHER_PLATFORM = ("needs IBM {platform}, and the live account is ENV={env}: run again with that "
+                  "platform's settings")
+PLATFORM_ENV = {"ibm_cloud": "saas", "cloud_pak_for_data": "prem"}
+
+
+def _why_left_out(item: pytest.Item, mode: str, live_env: str | None) -> str | None:
+    marks = {mark.name for mark in item.iter_markers()}
+    if mode == "live" and "emulated" in marks:
+        return EMULATED_ONLY
+    if mode == "rehearsal" and "ibm_cloud" in marks:
+        from mlmonitor_lib.emulators.rehearsal import SAAS_UNAVAILABLE
+
+        return SAAS_UNAVAILABLE
+    if mode == "live":
+        for mark, env in PLATFORM_ENV.items():
+            if mark in marks and env != live_env:
+                return OTHER_PLATFORM.format(platform=mark.replace("_", " "), env=live_env)
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    mode = config.getoption("--mode")
+    live_env = None
+    if mode == "live":
+        from mlmonitor_lib.settings import Settings
+
+        live_env = Settings.load().env
+    kept, left_out, reasons = [], [], {}
+    for item in items:
+        reason = _why_left_out(item, mode, live_env)
+        if reason is None:
+            kept.append(item)
+        else:
+            left_out.append(item)
+            reasons[reason] = reasons.get(reason, 0) + 1
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+    config.stash[LEFT_OUT] = reasons
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """Say what this mode left out and why (a live run's reader must see it)."""
+    mode = config.getoption("--mode")
+    for reason, count in config.stash.get(LEFT_OUT, {}).items():
+        terminalreporter.write_line(f"{count} test(s) left out of this {mode} run: {reason}")

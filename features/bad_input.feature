@@ -62,8 +62,10 @@ Feature: Every bad input gets a clear answer and loses nothing
     And the error does not show the key
     And the state file is intact
 
+  @emulated @ibm_cloud
   Scenario: An expired IBM token is refreshed without the user noticing
-    Given the model use case "use_case_mnist_tf"
+    Given the IBM services of IBM Cloud
+    And the model use case "use_case_mnist_tf"
     And the model has been deployed
     And IBM tokens that expire after 2 seconds
     When the model is monitored

@@ -18,11 +18,17 @@ Feature: Governing the deployed model in AI Factsheets
     Then the cleanup reports 1 model asset deleted
     And no model asset or link remains in the model inventory
 
+    @ibm_cloud
+    Examples:
+      | platform  |
+      | IBM Cloud |
+
+    @cloud_pak_for_data
     Examples:
       | platform           |
-      | IBM Cloud          |
       | Cloud Pak for Data |
 
+  @emulated
   Scenario: Governing twice registers one asset
     Given the model use case "use_case_mnist_tf"
     And the model has been deployed

@@ -23,9 +23,14 @@ Feature: Monitoring the deployed model in Watson OpenScale
     Then the cleanup reports 1 subscription deleted
     And no subscription, monitor or service provider we created remains
 
+    @ibm_cloud
+    Examples:
+      | platform  |
+      | IBM Cloud |
+
+    @cloud_pak_for_data
     Examples:
       | platform           |
-      | IBM Cloud          |
       | Cloud Pak for Data |
 
   @gate

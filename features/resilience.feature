@@ -8,6 +8,7 @@ Feature: The onboarding survives faults and never leaves anything behind
     Given the model use case "use_case_mnist_tf"
     And the model has been trained
 
+  @emulated
   Scenario Outline: A crash right after the <resource> is created is cleaned up from the state file
     Given every service fails right after the <resource> is created
     When the onboarding runs until it fails
@@ -29,6 +30,7 @@ Feature: The onboarding survives faults and never leaves anything behind
       | subscription                 |
       | quality monitor              |
 
+  @emulated
   Scenario Outline: A passing <fault> from <service> is ridden out
     Given <service> answers the next <times> requests to <operation> with <fault>
     When the model is onboarded up to its evaluation
@@ -44,6 +46,7 @@ Feature: The onboarding survives faults and never leaves anything behind
       | SageMaker             | InvokeEndpoint             | ServiceUnavailable  | 1     |
       | the IBM login service | its token request          | 503                 | 2     |
 
+  @emulated
   Scenario: A lasting outage stops the onboarding with an error naming service and operation
     Given Watson OpenScale answers every request to POST /v2/subscriptions with 503
     When the onboarding runs until it fails
@@ -59,6 +62,7 @@ Feature: The onboarding survives faults and never leaves anything behind
     When the use case is cleaned up
     Then cleaning up again deletes nothing
 
+  @emulated
   Scenario Outline: A delete refused by <service> does not stop the cleanup
     Given the model has been onboarded up to its evaluation
     And <service> refuses to delete the <resource>

@@ -63,6 +63,19 @@ class EvaluationError(MlMonitorError):
     """A monitor evaluation cannot run or did not finish."""
 
 
+class NotEnoughFeedback(EvaluationError):
+    """The feedback data set holds fewer records than the quality monitor needs; ``missing``
+    says how many more to log before evaluating."""
+
+    def __init__(self, have: int, needed: int) -> None:
+        self.have, self.needed, self.missing = have, needed, max(needed - have, 0)
+        super().__init__(
+            f"the quality monitor needs at least {needed} feedback records "
+            f"(min_feedback_data_size) and the feedback data set holds {have}: log "
+            f"{self.missing} more with log_feedback(), then call evaluate() again"
+        )
+
+
 class ReleaseRefused(MlMonitorError):
     """The release gate refused: one line per breached threshold."""
 

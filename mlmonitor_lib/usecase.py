@@ -27,6 +27,7 @@ from mlmonitor_lib.errors import (
     DatasetError,
     LifecycleError,
     MlMonitorError,
+    NotEnoughFeedback,
     ReleaseRefused,
     SettingsError,
 )
@@ -546,6 +547,10 @@ class ModelUseCase:
     def evaluate(self) -> EvaluationResult:
         """Run the quality monitor on the feedback records; metrics, thresholds, violations."""
         self._require("monitored", "evaluate", "monitor")
+        needed = self.signature.quality_monitor.min_feedback_data_size
+        have = self.wos.feedback_record_count()
+        if have < needed:  # refuse before a run OpenScale would end without metrics
+            raise NotEnoughFeedback(have, needed)
         result = self.wos.evaluate()
         self.store.update(evaluated=True, last_evaluation=result.model_dump(mode="json"))
         return result
@@ -565,6 +570,45 @@ class ModelUseCase:
                 f"for {self.state.endpoint_name}:\n{lines}"
             )
         return result
+
+    # ----------------------------------------------------------------------------- inventory
+    def still_existing(self) -> list[str]:
+        """Every deployment, monitoring and governance resource this run ever created that the
+        services still hold, asked of each service by id through its own API (not read from
+        the state file): ``[]`` once cleanup is complete. Training jobs and the data set in S3
+        are the training's record and stay by design."""
+        from botocore.exceptions import ClientError
+
+        from mlmonitor_lib.aws.errors import is_not_found
+
+        created = [r for r in self.state.resources if r.service in ("serving", "wos",
+                                                                      "factsheets")]
+        found: list[str] = []
+        sagemaker = aws.make_client(self.session, "sagemaker")
+        describe = {"endpoint": ("describe_endpoint", "EndpointName"),
+                    "endpoint-config": ("describe_endpoint_config", "EndpointConfigName"),
+                    "model": ("describe_model", "ModelName")}
+        for res in (r for r in created if r.service == "serving"):
+            operation, key = describe[res.kind]
+            try:
+                getattr(sagemaker, operation)(**{key: res.id})
+            except ClientError as exc:
+                if is_not_found(exc):
+                    continue
+                raise
+            found.append(f"serving {res.kind} {res.id}")
+        wos = sorted({(r.kind if r.kind != "monitor_instance" else "monitor", r.id)
+                      for r in created if r.service == "wos"})
+        if wos:
+            from mlmonitor_lib.ibm.openscale import OpenScaleMonitor
+
+            monitor = OpenScaleMonitor.resume(self.settings, self.store, [])
+            found += [f"wos {name}" for name in monitor.existing(wos)]
+        assets = sorted({r.id for r in created if r.service == "factsheets"
+                         and r.kind in ("model_asset", "notebook_experiment")})
+        found += [f"factsheets asset {asset}" for asset in
+                  self._factsheets().existing(assets, self.state.catalog_id)]
+        return found
 
     # ----------------------------------------------------------------------------- cleanup
     def cleanup(self) -> dict[str, int]:
@@ -624,6 +668,8 @@ class ModelUseCase:
                 endpoint_config_name=configs[0].id if configs else None,
                 model_names=[m.id for m in models] or None,
                 ledger=self.store,
+                policy=aws.wait_policy(self.settings, aws.ENDPOINT_DELETED),
+                out=self.stream,
             )
         except CleanupIncomplete as incomplete:  # a deployment counts once its endpoint is gone
             gone = bool(endpoints) and not self.store.alive("serving", "endpoint")

@@ -71,4 +71,4 @@ def _(use_case: ModelUseCase) -> None:
     leftovers = [f"{r.service}/{r.kind}/{r.id}" for r in use_case.store.alive()
                  if r.service in ("serving", "wos", "factsheets")]
     assert leftovers == []
-    assert use_case.remaining_serving_resources() == []
+    assert use_case.still_existing() == []

@@ -17,7 +17,6 @@ from mlmonitor_lib.emulators.crash import (
     lift_faults,
     run_lifecycle,
 )
-from mlmonitor_lib.emulators.inventory import leftovers, world_resources
 from mlmonitor_lib.errors import CleanupIncomplete, MlMonitorError
 from mlmonitor_lib.usecase import ModelUseCase
 
@@ -97,9 +96,15 @@ def _(use_case: ModelUseCase, world) -> dict[str, int]:
 
 
 @then("no resource of the onboarding remains in any service")
-def _(use_case: ModelUseCase, world) -> None:
-    assert leftovers(world) == {}
+def _(use_case: ModelUseCase, world, ibm_services) -> None:
     assert [r.id for r in use_case.store.alive() if r.service != "training"] == []
+    assert use_case.still_existing() == []
+    # What OpenScale made on its own for our subscriptions (data sets, default monitors)
+    # and endpoints the local data plane still serves: only an emulated world can say.
+    subscriptions = {r.id for r in use_case.state.resources if r.kind == "subscription"}
+    assert [left for sub in subscriptions for left in ibm_services.openscale_leftovers(sub)] == []
+    endpoints = {r.id for r in use_case.state.resources if r.kind == "endpoint"}
+    assert endpoints.isdisjoint(world.local_sagemaker.endpoints)
 
 
 @then("cleaning up again deletes nothing")
@@ -135,11 +140,16 @@ def _(world, service: str, times: int, faults_before: int) -> None:
 
 @then(parsers.parse("the services hold {endpoints:d} endpoint, {subscriptions:d} subscription "
                     "and {assets:d} model asset for the model"))
-def _(world, endpoints: int, subscriptions: int, assets: int) -> None:
-    held = world_resources(world)
-    found = (held["sagemaker.endpoints"], held["openscale.subscriptions"],
-             held["factsheets.assets"])
-    assert found == (endpoints, subscriptions, assets)
+def _(use_case: ModelUseCase, endpoints: int, subscriptions: int, assets: int) -> None:
+    created = {kind: [r.id for r in use_case.state.resources if r.kind == kind]
+               for kind in ("endpoint", "subscription", "model_asset")}
+    found = (len(created["endpoint"]), len(created["subscription"]),
+             len(created["model_asset"]))
+    assert found == (endpoints, subscriptions, assets)  # every creation is recorded at once
+    existing = use_case.still_existing()  # ...and each still exists, asked of its service
+    for kind, prefix in (("endpoint", "serving endpoint"), ("subscription", "wos subscription"),
+                         ("model_asset", "factsheets asset")):
+        assert all(f"{prefix} {rid}" in existing for rid in created[kind]), existing
 
 
 @given("the model has been onboarded up to its evaluation")

@@ -488,6 +488,31 @@ class FactsheetsAdapter:
                 document = model.get_all_facts()
         return _summarize(document)
 
+    def existing(self, asset_ids: list[str], catalog_id: str | None = None) -> list[str]:
+        """Which of these assets (model assets, training facts) the catalog still holds, read
+        through the SDK: the independent check behind "nothing is left" (a link lives on its
+        asset, so a gone asset has no link either)."""
+        if not asset_ids:
+            return []
+        catalog = catalog_id or self.settings.catalog_id
+        return _run_in_own_thread(lambda: self._existing(asset_ids, catalog))
+
+    def _existing(self, asset_ids: list[str], catalog: str | None) -> list[str]:
+        found = []
+        with self._session() as session:
+            client = self._client(session)
+            for asset_id in asset_ids:
+                with session.step(f"reading asset {asset_id}", "retry when the service answers"):
+                    try:
+                        client.assets.get_model(model_id=asset_id, container_type="catalog",
+                                                container_id=catalog)
+                    except Exception as exc:
+                        if _is_not_found(exc):
+                            continue
+                        raise
+                found.append(asset_id)
+        return found
+
     def cleanup(self, ledger: ResourceLedger) -> int:
         """Untrack and delete every model asset (and orphaned training facts) the ledger lists;
         returns how many assets were deleted. Safe to repeat: gone is gone."""

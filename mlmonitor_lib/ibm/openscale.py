@@ -840,6 +840,27 @@ class OpenScaleMonitor:
             records=(sources.get("records") or {}).get("count"),
         )
 
+    def existing(self, resources: list[tuple[str, str]]) -> list[str]:
+        """Which of these ``(kind, id)`` resources OpenScale still holds (a GET of each through
+        the SDK; 404 means gone): the independent check behind "nothing is left"."""
+        from ibm_cloud_sdk_core import ApiException
+
+        getters = {"data_mart": self.client.data_marts.get,
+                   "service_provider": self.client.service_providers.get,
+                   "subscription": self.client.subscriptions.get}
+        found = []
+        for kind, resource_id in resources:
+            get = getters.get(kind, self.client.monitor_instances.get)
+            with sdk_call(f"reading {kind} {resource_id}", "Retry when the service answers."):
+                try:
+                    get(resource_id)
+                except ApiException as exc:
+                    if exc.code == 404:
+                        continue
+                    raise
+            found.append(f"{kind} {resource_id}")
+        return found
+
     # cleanup ----------------------------------------------------------------------------
     def cleanup(self) -> dict[str, int]:
         """Delete the subscription, its monitors, the provider and the data mart if this
