@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -73,13 +74,14 @@ def _emulators_serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from mlmonitor_lib.emulators.pace import Pace
     from mlmonitor_lib.emulators.rehearsal import RehearsalWorld, exports
 
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     world = RehearsalWorld(workdir=args.workdir, aws_port=args.port_aws,
-                           ibm_port=args.port_ibm, instant_waits=False)
+                           ibm_port=args.port_ibm, instant_waits=False, pace=Pace(args.pace))
     try:
         try:
             world.start()
@@ -91,6 +93,7 @@ def _emulators_serve(args: argparse.Namespace) -> int:
             settings = world.settings
             print(f"AWS (moto + local SageMaker data plane): {world.aws_url}")
             print(f"IBM Cloud Pak for Data (IAM, OpenScale, Factsheets): {world.ibm_url}")
+            print(f"pace: {world.pace.name}")
             print("# point your shell, scripts and notebooks at the emulators:")
             print("\n".join(exports(settings)))
             print("# `pytest --mode rehearsal` does not need this server: it starts its own.")
@@ -117,6 +120,11 @@ def _add_emulators_commands(groups: argparse._SubParsersAction) -> None:
                        help="port of the AWS endpoint (AWS_ENDPOINT_URL; default: a free one)")
     serve.add_argument("--port-ibm", metavar="N", type=int, default=0,
                        help="port of the Cloud Pak for Data URL (CP4D_URL; default: a free one)")
+    serve.add_argument("--pace", choices=("instant", "realistic"),
+                       default=os.environ.get("MLMONITOR_PACE") or "instant",
+                       help="how fast emulated resources change state: instant (each "
+                       "intermediate state seen once) or realistic (compressed real durations); "
+                       "default MLMONITOR_PACE, else instant")
     serve.add_argument("--workdir", metavar="DIR", type=Path, default=None,
                        help="keep the emulators' state (jobs, models, OpenScale database) here "
                        "(default: a temporary directory removed on exit)")
