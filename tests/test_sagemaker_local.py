@@ -8,13 +8,9 @@ writes (``1/`` + ``code/inference.py``). The full ModelTrainer + CNN path is in
 
 from __future__ import annotations
 
-import base64
-import importlib.util
 import io
 import json
 import re
-import shutil
-import sys
 import tarfile
 import textwrap
 import time
@@ -30,10 +26,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker, moto_config
-from mlmonitor_lib.emulators.sagemaker_local.fastjson import (
-    parse_binary_request,
-    parse_numeric_request,
-)
+from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_request
 
 REGION = "ca-central-1"
 ACCOUNT = "123456789012"
@@ -41,6 +34,7 @@ BUCKET = "sagemaker-local-tests"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/SageMakerRole"
 REPO = Path(__file__).resolve().parents[1]
 IMAGE = "763104351884.dkr.ecr.ca-central-1.amazonaws.com/tensorflow-training:2.19-cpu-py312"
+SERVING_IMAGE = "763104351884.dkr.ecr.ca-central-1.amazonaws.com/tensorflow-inference:2.19-cpu"
 
 
 @pytest.fixture(scope="module")
@@ -78,10 +72,13 @@ def runtime(local: LocalSageMaker) -> Any:
 
 # --------------------------------------------------------------------------- training helpers
 def submit(sm: Any, s3: Any, name: str, script: str, hyperparameters: dict[str, str] | None = None,
-           metric_definitions: list[dict[str, str]] | None = None) -> str:
+           metric_definitions: list[dict[str, str]] | None = None, image: str = IMAGE,
+           code: dict[str, str] | None = None) -> str:
     """A script-mode job laid out as ModelTrainer lays it out: ``code`` + ``sm_drivers``."""
     prefix = f"jobs/{name}"
     s3.put_object(Bucket=BUCKET, Key=f"{prefix}/code/train.py", Body=textwrap.dedent(script))
+    for path, text in (code or {}).items():
+        s3.put_object(Bucket=BUCKET, Key=f"{prefix}/code/{path}", Body=text)
     s3.put_object(Bucket=BUCKET, Key=f"{prefix}/sm_drivers/sourcecode.json",
                   Body=json.dumps({"entry_script": "train.py"}))
     s3.put_object(Bucket=BUCKET, Key=f"{prefix}/data/numbers.txt", Body=b"1 2 3")
@@ -92,7 +89,7 @@ def submit(sm: Any, s3: Any, name: str, script: str, hyperparameters: dict[str, 
 
     sm.create_training_job(
         TrainingJobName=name,
-        AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File",
+        AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File",
                                 "MetricDefinitions": metric_definitions or []},
         RoleArn=ROLE,
         HyperParameters=hyperparameters or {},
@@ -185,6 +182,33 @@ def test_failed_job_without_failure_file_reports_the_log_tail(sm, s3):
     assert "RuntimeError: boom from the entry point" in desc["FailureReason"]
 
 
+def test_a_script_importing_a_module_outside_the_training_image_fails(sm, s3):
+    """orjson is installed here but not in tensorflow-training:2.19-cpu-py312: the job fails
+    as the real container would, naming the module."""
+    _, desc = wait_job(sm, submit(sm, s3, "job-outside-image", "import orjson\n"))
+    assert desc["TrainingJobStatus"] == "Failed"
+    assert desc["FailureReason"].startswith("AlgorithmError: ExecuteUserScriptError: exit code 1")
+    assert "ModuleNotFoundError: No module named 'orjson'" in desc["FailureReason"]
+
+
+def test_a_script_sees_the_image_packages_and_its_code_directory(sm, s3):
+    """requests is in the training image; a module next to the entry point is importable."""
+    name = submit(sm, s3, "job-in-image", "import requests, helpers\n",
+                  code={"helpers.py": "VALUE = 1\n"})
+    _, desc = wait_job(sm, name)
+    assert desc["TrainingJobStatus"] == "Completed", desc.get("FailureReason")
+
+
+def test_a_training_image_without_a_manifest_fails_the_job(sm, s3):
+    name = "job-unknown-image"
+    submit(sm, s3, name, "print('never runs')\n",
+           image="763104351884.dkr.ecr.ca-central-1.amazonaws.com/pytorch-training:2.5-cpu-py311")
+    _, desc = wait_job(sm, name)
+    assert desc["TrainingJobStatus"] == "Failed"
+    assert "no package manifest for image" in desc["FailureReason"]
+    assert "tensorflow-training:2.19-cpu-py312" in desc["FailureReason"]
+
+
 def test_injected_training_failure(sm, s3, local):
     local.faults.fail_next_training_job("AlgorithmError: injected")
     _, desc = wait_job(sm, submit(sm, s3, "job-injected", GOOD_SCRIPT))
@@ -202,18 +226,10 @@ def test_stop_training_job(sm, s3):
 
 # --------------------------------------------------------------------------- serving
 @pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory, s3: Any) -> tuple[str, Any]:
-    """A SavedModel with the CNN's signatures (image N×28×28×1 -> output_0 N×10 softmax, and
-    the same from binary images, as tf_cnn_train.py exports them) plus the use case's real
-    inference.py, uploaded as model.tar.gz; returns (S3 URI, direct signature)."""
+def saved_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """A SavedModel with the CNN's serving signature (image N×28×28×1 -> output_0 N×10
+    softmax, as tf_cnn_train.py exports it): (its version directory ``1``, the signature)."""
     import tensorflow as tf
-
-    spec = importlib.util.spec_from_file_location(
-        "tf_cnn_train_signatures", REPO / "use_case_mnist_tf" / "tf_cnn_train.py")
-    assert spec is not None and spec.loader is not None
-    train = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = train  # its dataclasses look the module up there
-    spec.loader.exec_module(train)
 
     class Tiny(tf.Module):
         def __init__(self) -> None:
@@ -224,25 +240,42 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory, s3: Any) -> tuple[str, 
         def serve(self, image: Any) -> dict[str, Any]:
             return {"output_0": tf.nn.softmax(tf.matmul(tf.reshape(image, [-1, 784]), self.w))}
 
-    root = tmp_path_factory.mktemp("tiny-model")
+    version = tmp_path_factory.mktemp("tiny-model") / "1"
     module = Tiny()
-    tf.saved_model.save(module, str(root / "1"), signatures={
-        "serving_default": module.serve,
-        train.BYTES_SIGNATURE: train.bytes_signature(module.serve)})
-    (root / "code").mkdir()
-    shutil.copy(REPO / "use_case_mnist_tf" / "inference.py", root / "code" / "inference.py")
+    tf.saved_model.save(module, str(version), signatures={"serving_default": module.serve})
+    return version, tf.saved_model.load(str(version)).signatures["serving_default"]
+
+
+def upload_model(s3: Any, name: str, version: Path, code: dict[str, str]) -> str:
+    """``model.tar.gz`` as the training job writes it: ``1/`` plus ``code/<path>`` files."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        archive.add(root / "1", arcname="1")
-        archive.add(root / "code", arcname="code")
-    s3.put_object(Bucket=BUCKET, Key="models/tiny/model.tar.gz", Body=buffer.getvalue())
-    direct = tf.saved_model.load(str(root / "1")).signatures["serving_default"]
-    return f"s3://{BUCKET}/models/tiny/model.tar.gz", direct
+        archive.add(version, arcname="1")
+        for path, text in code.items():
+            data = text.encode()
+            member = tarfile.TarInfo(f"code/{path}")
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    s3.put_object(Bucket=BUCKET, Key=f"models/{name}/model.tar.gz", Body=buffer.getvalue())
+    return f"s3://{BUCKET}/models/{name}/model.tar.gz"
 
 
-def create_endpoint(sm: Any, name: str, model_data: str) -> dict[str, Any]:
+SHIPPED_HANDLER = (REPO / "use_case_mnist_tf" / "inference.py").read_text()
+
+
+@pytest.fixture(scope="module")
+def tiny_model(saved_model: tuple[Path, Any], s3: Any) -> tuple[str, Any]:
+    """The tiny SavedModel with the use case's inference.py exactly as it ships:
+    (S3 URI, direct signature)."""
+    version, direct = saved_model
+    return upload_model(s3, "tiny", version, {"inference.py": SHIPPED_HANDLER}), direct
+
+
+def create_endpoint(sm: Any, name: str, model_data: str, image: str = SERVING_IMAGE,
+                    network_isolation: bool = False) -> dict[str, Any]:
     sm.create_model(ModelName=name, ExecutionRoleArn=ROLE,
-                    PrimaryContainer={"Image": "tfs", "ModelDataUrl": model_data})
+                    PrimaryContainer={"Image": image, "ModelDataUrl": model_data},
+                    EnableNetworkIsolation=network_isolation)
     sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[{
         "VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1,
         "InstanceType": "ml.c5.xlarge"}])
@@ -333,31 +366,6 @@ def test_tf_serving_rest_formats_and_errors(local, endpoint):
     assert serving.predict(unknown).status_code == 400
 
 
-def test_tf_serving_reads_binary_strings_as_tf_serving_does(local, endpoint, tiny_model):
-    """{"b64": ...} strings reach a string input as bytes; the handler's request for a batch
-    answers what serving_default answers for it; bad base64 is a 400 naming it."""
-    container = local.endpoint(endpoint).container
-    batch = images(3)
-    request = container.handlers.serving_request(batch)
-    signature, tensors, row_format = container.tf_serving.parse_request(request)
-    assert signature.name == "serving_bytes" and not row_format
-    assert [len(item) for item in tensors["image_bytes"]] == [3 * 784 * 4]
-    rows = json.loads(container.tf_serving.predict(request).content)["outputs"]
-    direct = tiny_model[1](image=batch.astype(np.float32))["output_0"].numpy()
-    np.testing.assert_array_equal(np.array(rows, dtype=np.float32), direct)
-    bad = container.tf_serving.predict(
-        json.dumps({"signature_name": "serving_bytes", "inputs": [{"b64": "%%%"}]}))
-    assert bad.status_code == 400 and "base64" in json.loads(bad.content)["error"]
-    two_floats = base64.b64encode(b"\0" * 8).decode()
-    short = container.tf_serving.predict(
-        json.dumps({"signature_name": "serving_bytes", "inputs": [{"b64": two_floats}]}))
-    assert short.status_code == 400
-    assert json.loads(short.content)["error"].startswith("Input to reshape is a tensor with 2 ")
-    two_strings = container.tf_serving.predict(json.dumps(
-        {"signature_name": "serving_bytes", "inputs": [{"b64": two_floats}] * 2}))
-    assert two_strings.status_code == 400 and "shape" in json.loads(two_strings.content)["error"]
-
-
 def test_moto_passes_handled_requests_through_and_keeps_its_own_settings(local, endpoint):
     """Under ``moto_config()`` moto skips its URL scan for what the hooks answered, and only
     that: its other settings stay its defaults (moto still answers the fixture's S3 and
@@ -415,9 +423,111 @@ def test_injected_throttling_is_retried_by_botocore(runtime, endpoint, local):
 def test_delete_endpoint_unloads_it(sm, runtime, tiny_model, local):
     create_endpoint(sm, "short-lived", tiny_model[0])
     sm.delete_endpoint(EndpointName="short-lived")
-    assert local.endpoint("short-lived") is None
+    assert local.endpoint("short-lived").container is None  # Deleting: it serves no more
     with pytest.raises(ClientError, match="not found"):
         invoke(runtime, "short-lived", images(1))
+
+
+# --------------------------------------------------------------------------- image-true serving
+# The serving container imports code/inference.py in the tensorflow-inference image's Python:
+# standard library, the image's packages, code/ and code/lib, or requirements.txt's packages.
+NUMPY_HANDLER = """
+import json
+import numpy as np
+
+def input_handler(data, context):
+    images = np.asarray(json.loads(data.read())["instances"], dtype="float32")
+    return json.dumps({"instances": images.reshape(-1, 28, 28, 1).tolist()})
+
+def output_handler(response, context):
+    return response.content, "application/json"
+"""
+LIB_HANDLER = """
+import json
+from mnist_extras import nhwc
+
+def input_handler(data, context):
+    return json.dumps({"instances": nhwc(json.loads(data.read())["instances"])})
+
+def output_handler(response, context):
+    return response.content, "application/json"
+"""
+MNIST_EXTRAS = """
+def nhwc(images):
+    return [[[[p] for p in image[r:r + 28]] for r in range(0, 784, 28)] for image in images]
+"""
+
+
+def test_handler_importing_a_package_the_image_lacks_fails_the_endpoint(sm, s3, saved_model):
+    """numpy is not in tensorflow-inference:2.19: the real container cannot import the handler,
+    /ping fails, the endpoint ends Failed; the reason names the module."""
+    model = upload_model(s3, "needs-numpy", saved_model[0], {"inference.py": NUMPY_HANDLER})
+    desc = create_endpoint(sm, "needs-numpy", model)
+    assert desc["EndpointStatus"] == "Failed"
+    assert desc["FailureReason"] == (
+        "The primary container for production variant AllTraffic did not pass the ping health "
+        "check. Please check CloudWatch logs for this endpoint. (container log: "
+        "ModuleNotFoundError: No module named 'numpy')")
+
+
+def test_a_module_shipped_in_code_lib_is_importable(sm, s3, saved_model, runtime):
+    without = upload_model(s3, "lib-missing", saved_model[0], {"inference.py": LIB_HANDLER})
+    desc = create_endpoint(sm, "lib-missing", without)
+    assert desc["EndpointStatus"] == "Failed"
+    assert desc["FailureReason"].endswith("No module named 'mnist_extras')")
+    shipped = upload_model(s3, "lib-shipped", saved_model[0], {
+        "inference.py": LIB_HANDLER, "lib/mnist_extras.py": MNIST_EXTRAS})
+    desc = create_endpoint(sm, "lib-shipped", shipped)
+    assert desc["EndpointStatus"] == "InService", desc.get("FailureReason")
+    body = json.dumps({"instances": images(3).reshape(3, 784).tolist()})
+    answer = runtime.invoke_endpoint(EndpointName="lib-shipped", Body=body,
+                                     ContentType="application/json")
+    assert np.array(json.loads(answer["Body"].read())["predictions"]).shape == (3, 10)
+
+
+@pytest.mark.parametrize(("isolated", "status"), [(False, "InService"), (True, "Failed")])
+def test_requirements_txt_needs_the_network_unless_the_image_has_them(
+        sm, s3, saved_model, runtime, isolated, status):
+    """requirements.txt is pip-installed at start: numpy needs PyPI, which an endpoint with
+    network isolation cannot reach; requests is already in the image (no download)."""
+    name = f"requirements-{'isolated' if isolated else 'open'}"
+    model = upload_model(s3, name, saved_model[0], {
+        "inference.py": NUMPY_HANDLER, "requirements.txt": "requests\nnumpy>=1.23  # pixels\n"})
+    desc = create_endpoint(sm, name, model, network_isolation=isolated)
+    assert desc["EndpointStatus"] == status, desc.get("FailureReason")
+    if isolated:
+        assert "failed to install required packages" in desc["FailureReason"]
+        assert "'numpy'" in desc["FailureReason"]
+    else:
+        body = json.dumps({"instances": images(2).reshape(2, 784).tolist()})
+        answer = runtime.invoke_endpoint(EndpointName=name, Body=body,
+                                         ContentType="application/json")
+        assert len(json.loads(answer["Body"].read())["predictions"]) == 2
+
+
+def test_handler_without_handlers_fails_as_the_real_service(sm, s3, saved_model):
+    model = upload_model(s3, "no-handlers", saved_model[0], {"inference.py": "X = 1\n"})
+    desc = create_endpoint(sm, "no-handlers", model)
+    assert desc["EndpointStatus"] == "Failed"
+    assert desc["FailureReason"].endswith(
+        "(container log: NotImplementedError: Handlers are not implemented correctly in user "
+        "script.)")
+
+
+def test_an_image_without_a_manifest_is_refused_naming_those_that_exist(sm, tiny_model):
+    image = "763104351884.dkr.ecr.ca-central-1.amazonaws.com/pytorch-inference:2.5-cpu-py311"
+    desc = create_endpoint(sm, "unknown-image", tiny_model[0], image=image)
+    assert desc["EndpointStatus"] == "Failed"
+    assert f"no package manifest for image {image!r}" in desc["FailureReason"]
+    assert "tensorflow-inference:2.19-cpu" in desc["FailureReason"]
+
+
+def test_the_container_process_stops_with_its_endpoint(sm, tiny_model, local):
+    create_endpoint(sm, "process-check", tiny_model[0])
+    service = local.endpoint("process-check").container._service
+    assert service is not None and service.poll() is None
+    sm.delete_endpoint(EndpointName="process-check")
+    assert service.wait(10) == 0  # its stdin closed: it exited by itself
 
 
 # --------------------------------------------------------------------------- fast JSON path
@@ -437,55 +547,6 @@ def test_fast_parser_reads_a_named_signature_and_columnar_inputs():
     parsed = parse_numeric_request(body)
     assert parsed is not None and parsed["signature_name"] == "serving_pixels"
     np.testing.assert_array_equal(parsed["inputs"], [0.5, 1.0, 0.25])
-
-
-_PIXELS = base64.b64encode(np.arange(6, dtype="<f4").tobytes()).decode()
-
-
-@pytest.mark.parametrize("body", [
-    json.dumps({"signature_name": "serving_bytes", "inputs": [{"b64": _PIXELS}]}),
-    json.dumps({"signature_name": "serving_bytes", "instances": [{"b64": _PIXELS}]}),
-    json.dumps({"inputs": [{"b64": _PIXELS}]}, separators=(",", ":")),
-    f'\n{{ "signature_name" : "serving_bytes" ,\n "inputs" : [ {{ "b64" : "{_PIXELS}" }} ] }}\n',
-])
-def test_binary_fast_path_reads_what_the_full_parse_reads(body):
-    parsed = parse_binary_request(body)
-    assert parsed is not None
-    request = json.loads(body)
-    key = "inputs" if "inputs" in request else "instances"
-    assert parsed == (request.get("signature_name"), key,
-                      base64.b64decode(request[key][0]["b64"]))
-
-
-@pytest.mark.parametrize("body", [
-    '{"inputs": [{"b64": "AAAA"}, {"b64": "AAAA"}]}', '{"inputs": [{"b64": "AA\\u0041A"}]}',
-    '{"inputs": [{"b64": "AA AA"}]}', '{"inputs": [{"b64": "AAA"}]}',
-    '{"inputs": [{"b64": "AAAA"}], "x": 1}', '{"inputs": [{"b64": "AAAA", "x": 1}]}',
-    '{"inputs": {"b64": "AAAA"}}', '{"inputs": ["AAAA"]}', '{"inputs": [{"b64": "AAAA"}]',
-])
-def test_binary_fast_path_defers_anything_else(body):
-    assert parse_binary_request(body) is None
-
-
-def test_tf_serving_answers_a_binary_request_as_the_full_parse_does(local, endpoint):
-    """The same tensors with and without the fast path, and the same errors."""
-    serving = local.endpoint(endpoint).container.tf_serving
-    request = local.endpoint(endpoint).container.handlers.serving_request(images(2))
-    fast = serving.parse_request(request)
-    spaced = serving.parse_request(request.replace(b'"b64": "', b'"b64":  "'))  # same request
-    assert parse_binary_request(request) is not None
-    assert fast[0] is spaced[0] and fast[2] == spaced[2] is False
-    np.testing.assert_array_equal(fast[1]["image_bytes"], spaced[1]["image_bytes"])
-    escaped = request.replace(b'"b64": "', b'"b64": "\\u0041')
-    assert parse_binary_request(escaped) is None  # an escape: the full parse reads it
-    for body in (json.dumps({"signature_name": "nope", "inputs": [{"b64": _PIXELS}]}),
-                 json.dumps({"signature_name": "serving_bytes", "inputs": [{"b64": "A"}]})):
-        answer = serving.predict(body)
-        assert answer.status_code == 400
-    partial = json.dumps({"signature_name": "serving_bytes", "inputs": [{"b64": _PIXELS}]})
-    assert serving.predict(partial).status_code == 400  # 6 floats are not whole images
-    with_default = json.dumps({"inputs": [{"b64": _PIXELS}]})  # serving_default takes floats
-    assert "image" in json.loads(serving.predict(with_default).content)["error"]
 
 
 @pytest.mark.parametrize("body", [

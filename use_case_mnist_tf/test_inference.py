@@ -3,16 +3,16 @@
     python use_case_mnist_tf/test_inference.py --model_type tf-cnn [--count N]
 
 Chains what the SageMaker TF Serving container chains, in-process: ``input_handler`` (the
-request as OpenScale sends it) -> the SavedModel signature it names (``serving_bytes``, the
-model of ``serving_default`` on binary images: what TF Serving runs) -> ``output_handler``, and
-prints the response body. Train first with
+request as OpenScale sends it) -> the SavedModel's ``serving_default`` signature on the
+request's ``instances`` (what TF Serving runs) -> ``output_handler``, and prints the response
+body. Train first with
 ``test_train.py`` (artefacts in ``<repo>/models/``). Not a pytest test: a script.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
+import io
 import json
 import os
 import sys
@@ -60,13 +60,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import tensorflow as tf
 
-    request = json.loads(inference.input_handler(body, context))
-    serving = tf.saved_model.load(str(versions[-1])).signatures[request["signature_name"]]
-    image_bytes = [base64.b64decode(item["b64"]) for item in request["inputs"]]
-    outputs = serving(**{tf_cnn_train.BYTES_INPUT_NAME: tf.constant(image_bytes)})
+    request = json.loads(inference.input_handler(io.BytesIO(body), context))
+    serving = tf.saved_model.load(str(versions[-1])).signatures["serving_default"]
+    outputs = serving(**{tf_cnn_train.INPUT_NAME: tf.constant(request["instances"],
+                                                              dtype=tf.float32)})
     predictions = next(iter(outputs.values())).numpy().tolist()
-    response = SimpleNamespace(status_code=200,  # TF Serving's answer to a columnar request
-                               content=json.dumps({"outputs": predictions}).encode("utf-8"))
+    response = SimpleNamespace(status_code=200,  # TF Serving's answer to {"instances": ...}
+                               content=json.dumps({"predictions": predictions}).encode("utf-8"))
     out_body, _ = inference.output_handler(response, context)
     print(out_body)
     return 0

@@ -16,10 +16,7 @@ emulator and by hand):
 
       1/saved_model.pb, 1/variables/...   TF Serving SavedModel, signature "serving_default",
                                           input "image" (N, 28, 28, 1) float32 in [0, 1],
-                                          output "output_0" (N, 10) softmax; and signature
-                                          "serving_bytes", input "image_bytes" (1,) string:
-                                          the N images' pixels as little-endian float32,
-                                          same output
+                                          output "output_0" (N, 10) softmax
       code/inference.py                   the TF Serving container's pre/post-processing handlers
       mnist_cnn_aws.keras                 the Keras model (Keras 3 native format: the seed's
                                           .h5 is a legacy format Keras 3 warns about and cannot
@@ -80,10 +77,6 @@ WARMUP_FRACTION = 0.05
 
 INPUT_NAME = "image"
 IMAGE_SHAPE = (28, 28, 1)
-# The second serving signature, for inference.py's requests: one string holding the batch's
-# pixels as little-endian float32 (inference.py's docstring, "Speed", says why).
-BYTES_SIGNATURE = "serving_bytes"
-BYTES_INPUT_NAME = "image_bytes"
 NUM_CLASSES = 10
 KERAS_FILE = "mnist_cnn_aws.keras"
 SAVED_MODEL_VERSION = "1"
@@ -470,33 +463,13 @@ def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray,
 # --------------------------------------------------------------------------- artefacts
 
 
-def bytes_signature(serve: Any) -> Any:
-    """``serve`` (N×28×28×1 float32 images -> outputs) as the ``serving_bytes`` signature: the
-    same outputs from one string holding the N images' pixels as little-endian float32 (the
-    batch ``code/inference.py`` has parsed and checked, sent without a second JSON parse)."""
-    import tensorflow as tf
-
-    @tf.function(input_signature=[tf.TensorSpec([1], tf.string, name=BYTES_INPUT_NAME)])
-    def serving_bytes(image_bytes: Any) -> Any:
-        pixels = tf.io.decode_raw(image_bytes, tf.float32, little_endian=True)
-        # A length that is not whole images fails in this reshape, with TF's own message.
-        return serve(tf.reshape(pixels, [-1, *IMAGE_SHAPE]))
-
-    return serving_bytes
-
-
 def export_saved_model(model: keras.Model, path: str | Path) -> None:
-    """The TF Serving SavedModel: ``serving_default`` (the Keras model on float32 images) and
-    ``serving_bytes`` (:func:`bytes_signature`), both returning ``output_0``."""
-    import keras
+    """The TF Serving SavedModel: ``serving_default``, the Keras model on float32 N×28×28×1
+    images, returning ``output_0``."""
     import tensorflow as tf
 
-    archive = keras.export.ExportArchive()
-    archive.track_and_add_endpoint(  # the first endpoint is also "serving_default"
-        "serve", model, [tf.TensorSpec([None, *IMAGE_SHAPE], tf.float32, name=INPUT_NAME)])
-    archive.add_endpoint(BYTES_SIGNATURE, bytes_signature(
-        lambda images: {"output_0": model(images, training=False)}))
-    archive.write_out(str(path), verbose=False)
+    model.export(str(path), format="tf_saved_model", verbose=False, input_signature=[
+        tf.TensorSpec([None, *IMAGE_SHAPE], tf.float32, name=INPUT_NAME)])
 
 
 def save_artifacts(model: keras.Model, model_dir: str | Path) -> dict[str, str]:

@@ -1,31 +1,42 @@
-"""The SageMaker TensorFlow Serving container, in process: SavedModel + ``code/inference.py``.
+"""The SageMaker TensorFlow Serving container: TF Serving here, the Python service in the image.
 
-It follows the container's ``python_service.py``: the model is the highest numeric version
-directory holding a ``saved_model.pb``; ``code/inference.py`` is imported by file path (no
-``sys.path`` change) and may define ``handler(data, context)`` or ``input_handler`` /
-``output_handler``; without them JSON bodies go to TF Serving unchanged. A handler exception
-becomes HTTP 500 with ``{"error": "<message>"}``, which SageMaker turns into ``ModelError``.
+As in the real container (aws/deep-learning-containers
+``tensorflow/inference/docker/build_artifacts/sagemaker/serve.py``): TF Serving loads the highest
+numeric version directory holding a ``saved_model.pb`` and answers on its REST port; then, when
+the model has ``code/inference.py``, ``code/requirements.txt`` or ``code/lib``, the Python
+service starts (:mod:`.python_service`), importing the handler; /ping goes to it. Here TF Serving
+is :class:`~.tfserving.TFServingServer` in this process (TensorFlow imported lazily), and the
+Python service is a child interpreter that can import only what the serving image named by the
+model's ``PrimaryContainer.Image`` holds, plus ``code/`` and ``code/lib`` or the packages of
+``code/requirements.txt`` (:mod:`.images`, :mod:`.imageguard`). The endpoint is ``InService``
+once ``GET /ping`` answers 200; a handler that cannot be imported stops the service, so the ping
+fails and the endpoint ends ``Failed`` (:class:`ModelLoadError` carries the container log's last
+error line). The child exits when this object is closed or this process ends.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import io
-import json
-from collections import namedtuple
+import http.client
+import os
+import socket
+import subprocess
+import threading
+import weakref
+from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import IO, Any
 
-from mlmonitor_lib.emulators.sagemaker_local.tfserving import PredictResponse, TFServingREST
-
-Context = namedtuple(
-    "Context",
-    "model_name model_version method rest_uri grpc_port channel custom_attributes "
-    "request_content_type accept_header content_length",
+from mlmonitor_lib.emulators.sagemaker_local.images import (
+    ImageError,
+    guarded_command,
+    import_spec,
+    manifest_for,
 )
-MODEL_NAME = "model"
-REST_PORT = 8501
+from mlmonitor_lib.emulators.sagemaker_local.tfserving import TFServingREST, TFServingServer
+
+SERVICE = Path(__file__).resolve().with_name("python_service.py")
+MODEL_NAME = "model"  # TFS_DEFAULT_MODEL_NAME: the base name of /opt/ml/model
+START_TIMEOUT_S = 120.0
 
 
 class ModelLoadError(Exception):
@@ -33,53 +44,156 @@ class ModelLoadError(Exception):
 
 
 class ServingContainer:
-    """A loaded model answering ``/invocations`` like the TF Serving container."""
+    """A model served as the TF Serving container serves it; :meth:`close` stops it."""
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, model_dir: Path, model: Mapping[str, Any]) -> None:
+        """``model`` is the model's DescribeModel answer (image, network isolation)."""
         self.model_dir = Path(model_dir)
+        primary = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
+        self.image = str(primary.get("Image") or "")
+        self.network_isolation = bool(model.get("EnableNetworkIsolation"))
+        self.log_path = self.model_dir.parent / "container.log"
         self.version_dir = _latest_version(self.model_dir)
         self.version = self.version_dir.name
+        self.rest_uri = ""
+        self._service: subprocess.Popen[bytes] | None = None
+        self._server: TFServingServer | None = None
+        self._local = threading.local()
         try:
-            import tensorflow as tf  # lazily: only endpoints pay for TensorFlow
+            manifest = manifest_for(self.image)
+            code = self.model_dir / "code"
+            lib = code / "lib"
+            requirements = code / "requirements.txt"
+            spec = import_spec(
+                manifest, [code, lib] if lib.is_dir() else [code],
+                requirements if requirements.is_file() and not lib.is_dir() else None,
+                self.network_isolation)
+        except ImageError as exc:
+            raise ModelLoadError(str(exc)) from exc
+        self.tf_serving = _load_saved_model(self.version_dir)
+        self._server = TFServingServer(self.tf_serving, MODEL_NAME, self.version)
+        self.rest_uri = f"http://127.0.0.1:{self._server.port}/v1/models/{MODEL_NAME}:predict"
+        try:
+            self._port = self._start_service(spec.write(self.model_dir.parent / "imports.json"))
+            self._ping()
+        except BaseException:
+            self.close()
+            raise
 
-            self._loaded = tf.saved_model.load(str(self.version_dir))
-            self.tf_serving = TFServingREST(self._loaded)
-        except Exception as exc:  # any TF load error is a failed health check on AWS
-            raise ModelLoadError(f"TF Serving could not load the SavedModel: {exc}") from exc
-        self.handlers = _load_handlers(self.model_dir / "code" / "inference.py")
-        self.rest_uri = f"http://localhost:{REST_PORT}/v1/models/{MODEL_NAME}:predict"
+    # the Python service ---------------------------------------------------------------
+    def _start_service(self, spec: Path) -> int:
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        env.update({
+            "SAGEMAKER_INFERENCE_SCRIPT": str(self.model_dir / "code" / "inference.py"),
+            "TFS_REST_PORTS": str(self._server.port if self._server else ""),
+            "TFS_GRPC_PORTS": "9000",
+            "TFS_DEFAULT_MODEL_NAME": MODEL_NAME,
+        })
+        with self.log_path.open("ab") as log:
+            self._service = subprocess.Popen(
+                guarded_command(spec, SERVICE),
+                cwd=self.model_dir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=log)
+        # Dropped without close() (or this process exiting): the child still stops.
+        weakref.finalize(self, _stop, self._service)
+        line = _read_line(self._service.stdout, START_TIMEOUT_S)
+        if not line.startswith(b"listening "):
+            self._service.kill()
+            self._service.wait()
+            raise ModelLoadError(self.last_error() or "the Python service did not start")
+        return int(line.split()[1])
 
+    def _ping(self) -> None:
+        status, _, _ = self._request("GET", "/ping", b"", {})
+        if status != 200:
+            raise ModelLoadError(self.last_error() or f"GET /ping answered {status}")
+
+    def last_error(self) -> str:
+        """The last line of the container log naming an error (what CloudWatch would show)."""
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except FileNotFoundError:
+            return ""
+        errors = [line.strip() for line in lines if line.strip() and not line[0].isspace()
+                  and ("Error" in line or "Exception" in line)]
+        return errors[-1] if errors else ""
+
+    # requests ---------------------------------------------------------------------------
     def invoke(self, body: bytes, content_type: str | None, accept: str | None,
                custom_attributes: str | None = None) -> tuple[int, bytes, str]:
         """One ``POST /invocations``: (container status, body, content type)."""
-        context = Context(MODEL_NAME, self.version, "predict", self.rest_uri, 9000, None,
-                          custom_attributes, content_type or "application/json",
-                          accept or "application/json", len(body))
+        headers = {name: value for name, value in (
+            ("Content-Type", content_type), ("Accept", accept),
+            ("X-Amzn-SageMaker-Custom-Attributes", custom_attributes)) if value}
+        return self._request("POST", "/invocations", body, headers)
+
+    def _request(self, method: str, path: str, body: bytes, headers: dict[str, str]
+                 ) -> tuple[int, bytes, str]:
+        for attempt in (1, 2):  # a kept-alive connection the service closed: reconnect once
+            connection = self._connection(fresh=attempt == 2)
+            try:
+                connection.request(method, path, body, headers)
+                response = connection.getresponse()
+                data = response.read()
+                return (response.status, data,
+                        response.getheader("Content-Type") or "application/json")
+            except (ConnectionError, http.client.HTTPException, OSError) as exc:
+                connection.close()
+                if attempt == 2:  # nginx answers 502 when the service is gone
+                    return 502, f'{{"error": "{type(exc).__name__}"}}'.encode(), "application/json"
+        raise AssertionError("unreachable")
+
+    def _connection(self, fresh: bool) -> http.client.HTTPConnection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None or fresh:
+            connection = http.client.HTTPConnection("127.0.0.1", self._port, timeout=300)
+            connection.connect()
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._local.connection = connection
+        return connection
+
+    def close(self) -> None:
+        """Stop the Python service (its stdin closes: it exits) and TF Serving."""
+        service, self._service = self._service, None
+        if service is not None:
+            _stop(service)
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+
+
+def _stop(service: subprocess.Popen[bytes]) -> None:
+    """End the Python service: its stdin closes (it exits at once), else it is killed."""
+    if service.returncode is None:
+        if service.stdin is not None and not service.stdin.closed:
+            service.stdin.close()
         try:
-            result, result_type = self._handle(io.BytesIO(body), context)
-        except Exception as exc:  # noqa: BLE001 - the container catches everything, as here
-            return 500, json.dumps({"error": str(exc)}).encode(), "application/json"
-        data = result.encode() if isinstance(result, str) else bytes(result)
-        return 200, data, result_type or "application/json"
-
-    def _handle(self, data: io.BytesIO, context: Context) -> tuple[Any, str]:
-        handlers = self.handlers
-        if handlers is not None and hasattr(handlers, "handler"):
-            return handlers.handler(data, context)
-        if handlers is not None and hasattr(handlers, "input_handler"):
-            request = handlers.input_handler(data, context)
-        else:
-            request = data.read()
-        response = self.tf_serving.predict(request)
-        if handlers is not None and hasattr(handlers, "output_handler"):
-            return handlers.output_handler(response, context)
-        return _default_output(response, context)
+            service.wait(5)
+        except subprocess.TimeoutExpired:
+            service.kill()
+            service.wait()
+    if service.stdout is not None and not service.stdout.closed:
+        service.stdout.close()
 
 
-def _default_output(response: PredictResponse, context: Context) -> tuple[bytes, str]:
-    if response.status_code != 200:
-        raise ValueError(response.text)
-    return response.content, "application/json"
+def _read_line(stream: IO[bytes] | None, timeout: float) -> bytes:
+    """The first line ``stream`` prints within ``timeout`` seconds (b"" at end or timeout)."""
+    if stream is None:
+        return b""
+    lines: list[bytes] = []
+    reader = threading.Thread(target=lambda: lines.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return lines[0] if lines else b""
+
+
+def _load_saved_model(version_dir: Path) -> TFServingREST:
+    try:
+        import tensorflow as tf  # lazily: only endpoints pay for TensorFlow
+
+        return TFServingREST(tf.saved_model.load(str(version_dir)))
+    except Exception as exc:  # any TF load error is a failed health check on AWS
+        raise ModelLoadError(f"TF Serving could not load the SavedModel: {exc}") from exc
 
 
 def _latest_version(model_dir: Path) -> Path:
@@ -92,17 +206,3 @@ def _latest_version(model_dir: Path) -> Path:
             f"artifact; it holds {found}"
         )
     return max(versions, key=lambda p: int(p.name))
-
-
-def _load_handlers(path: Path) -> ModuleType | None:
-    if not path.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location(f"sagemaker_local_inference_{id(path)}", path)
-    if spec is None or spec.loader is None:
-        raise ModelLoadError(f"cannot import {path.name}")
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:
-        raise ModelLoadError(f"code/inference.py failed to import: {exc!r}") from exc
-    return module

@@ -30,9 +30,12 @@ from mlmonitor_lib.emulators.sagemaker_local.states import (
 
 # Not an EndpointStatus: the walk's end after Deleting, when Describe answers "Could not find".
 GONE = "(gone)"
+# SageMaker's FailureReason when /ping fails; live puts the container's own error in CloudWatch.
+# The "(container log: ...)" suffix is the emulator's stand-in for CloudWatch: the container
+# log's last error line (e.g. "ModuleNotFoundError: No module named 'numpy'").
 HEALTH_CHECK_FAILED = (
     "The primary container for production variant {variant} did not pass the ping health "
-    "check: {detail}"
+    "check. Please check CloudWatch logs for this endpoint. (container log: {detail})"
 )
 
 
@@ -71,7 +74,9 @@ class LocalEndpoint:
         """DeleteEndpoint: ``Deleting`` from the next observation, then :data:`GONE`; the
         container stops serving at once."""
         self.progress.restart([(_status("Deleting"), DELETING_S)], GONE)
-        self.container = None
+        container, self.container = self.container, None
+        if container is not None:
+            container.close()  # stops the container's Python service process
 
     def start(self, sagemaker: Any, s3: Any) -> None:
         self._thread = threading.Thread(target=self._load, args=(sagemaker, s3),
@@ -97,7 +102,7 @@ class LocalEndpoint:
                 download_and_extract(s3, model_data, model_dir)
             except Exception as exc:
                 raise ModelLoadError(f"cannot read model artifact {model_data}: {exc}") from exc
-            self.container = ServingContainer(model_dir)
+            self.container = ServingContainer(model_dir, model)
         except ModelLoadError as exc:
             self._fail(str(exc))
         except Exception as exc:  # the emulator itself failed: still an endpoint failure
@@ -119,7 +124,9 @@ class LocalEndpoint:
             desc.pop("FailureReason", None)
 
     def discard(self) -> None:
-        self.container = None
+        container, self.container = self.container, None
+        if container is not None:
+            container.close()  # stops the container's Python service process
         shutil.rmtree(self.root, ignore_errors=True)
 
 

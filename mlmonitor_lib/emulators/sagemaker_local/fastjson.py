@@ -1,5 +1,4 @@
-"""Fast paths for parsing TF Serving ``:predict`` requests whose tensor is a number array, or
-one binary string (``{"b64": ...}``).
+"""A fast path for parsing TF Serving ``:predict`` requests whose tensor is a number array.
 
 Why: TF Serving parses its REST request in C++; ``json.loads`` plus ``np.asarray`` on 100 MNIST
 images (78,400 numbers) costs more than the model itself and would dominate every benchmark of
@@ -9,10 +8,6 @@ array needs nothing more; a nested one gets its shape from the text's skeleton o
 commas, which must be the one a rectangular array of that shape has. Any body that is not
 exactly such a request returns ``None`` and takes the ``json.loads`` path, so results and error
 messages never differ from it.
-
-A binary string (the model handler's whole batch, about 420 KB of base64) needs no JSON parser
-at all: the text between its quotes is decoded straight from the body. It is decoded only if it
-is nothing but base64, which is also what makes it a JSON string without escapes.
 """
 
 from __future__ import annotations
@@ -23,7 +18,6 @@ import threading
 from typing import Any
 
 import numpy as np
-import pybase64
 
 _WS = b" \t\r\n"
 _NUMBER_CHARS = b"0123456789.eE+-"
@@ -34,10 +28,6 @@ _HEAD = re.compile(_SPACE + rb"\{" + _SPACE
                    + _SPACE + rb"," + _SPACE + rb")?"
                    + rb'"(instances|inputs)"' + _SPACE + rb":" + _SPACE)
 _FIRST_ITEM = re.compile(rb"\[" + _SPACE + rb"(.?)", re.DOTALL)
-_B64_OPEN = re.compile(rb"\[" + _SPACE + rb"\{" + _SPACE + rb'"b64"' + _SPACE + rb":" + _SPACE
-                       + rb'"')
-_B64_CLOSE = re.compile(rb'"' + _SPACE + rb"\}" + _SPACE + rb"\]" + _SPACE + rb"\}" + _SPACE
-                        + rb"\Z")
 _parsers = threading.local()  # a simdjson Parser is reused per thread, never shared
 
 
@@ -57,7 +47,7 @@ def parse_numeric_request(body: bytes | str) -> dict[str, Any] | None:
     match = _HEAD.match(data)
     if match is None:
         return None
-    # Objects or strings ({"b64": ...} images) are not numbers: say so before copying the array.
+    # Objects or strings ({"b64": ...}) are not numbers: say so before copying the array.
     first = _FIRST_ITEM.match(data, match.end())
     if first is None or first.group(1) in (b"{", b'"'):
         return None
@@ -72,27 +62,6 @@ def parse_numeric_request(body: bytes | str) -> dict[str, Any] | None:
     if name is not None:
         request["signature_name"] = name
     return request
-
-
-def parse_binary_request(body: bytes | str) -> tuple[str | None, str, bytes] | None:
-    """``body`` is ``{["signature_name": name,] "instances"|"inputs": [{"b64": text}]}`` with
-    nothing else: (name or None, the key, ``text`` decoded), else ``None``."""
-    data = body.encode() if isinstance(body, str) else bytes(body)
-    match = _HEAD.match(data)
-    if match is None:
-        return None
-    opening = _B64_OPEN.match(data, match.end())
-    if opening is None:
-        return None
-    start = opening.end()
-    end = data.find(b'"', start)  # base64 has no quotes nor backslashes: the closing quote
-    if end < 0 or _B64_CLOSE.match(data, end) is None:
-        return None
-    try:
-        value = pybase64.b64decode(memoryview(data)[start:end], validate=True)
-    except ValueError:  # binascii.Error is one: escapes, spaces, bad padding...
-        return None
-    return _signature_name(match), match.group(2).decode(), value
 
 
 def _signature_name(head: re.Match[bytes]) -> str | None:

@@ -50,7 +50,7 @@ from mlmonitor_lib.emulators.sagemaker_local.training import LocalTrainingJob
 _PARAMS = "sagemaker_local_params"
 _OBSERVED = "sagemaker_local_observed"
 _QUERY = "sagemaker_local_query"
-_STASHED = ("CreateTrainingJob", "CreateEndpoint", "DescribeEndpoint")
+_STASHED = ("CreateTrainingJob", "CreateEndpoint", "DescribeEndpoint", "CreateModel")
 # moto answers requests it recognises even when an earlier before-send hook already answered;
 # pointing a handled request at this host makes moto ignore it.
 _HANDLED_URL = "https://sagemaker-local.invalid/handled"
@@ -95,6 +95,7 @@ class LocalSageMaker:
         self.faults = Faults()
         self.jobs: dict[str, LocalTrainingJob] = {}
         self.endpoints: dict[str, LocalEndpoint] = {}
+        self.network_isolation: dict[str, bool] = {}  # model name -> EnableNetworkIsolation
         self._lock = threading.Lock()
         self._installed = False
         self._account: str | None = None
@@ -115,6 +116,8 @@ class LocalSageMaker:
             self._register(f"before-parameter-build.sagemaker.{op}", self._stash)
         self._register("after-call.sagemaker", self._drop_empty_structs)
         self._register("after-call.sagemaker.CreateTrainingJob", self._on_create_training_job)
+        self._register("after-call.sagemaker.CreateModel", self._on_create_model)
+        self._register("after-call.sagemaker.DescribeModel", self._on_describe_model)
         self._register("after-call.sagemaker.DescribeTrainingJob", self._on_describe_training_job)
         self._register("after-call.sagemaker.CreateEndpoint", self._on_create_endpoint)
         self._register("before-call.sagemaker.DescribeEndpoint", self._observe_endpoint)
@@ -204,6 +207,20 @@ class LocalSageMaker:
         job = self.jobs.get(parsed.get("TrainingJobName", ""))
         if http_response.status_code < 300 and job is not None:
             job.overlay(parsed)
+
+    # models ---------------------------------------------------------------------------------
+    def _on_create_model(self, http_response: Any, context: dict[str, Any], **_: Any) -> None:
+        """moto describes every model with ``EnableNetworkIsolation`` False: keep the request's
+        (the serving container cannot pip-install requirements.txt without network)."""
+        if http_response.status_code < 300 and _PARAMS in context:
+            request = context[_PARAMS]
+            self.network_isolation[request["ModelName"]] = bool(
+                request.get("EnableNetworkIsolation"))
+
+    def _on_describe_model(self, http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
+        name = parsed.get("ModelName", "")
+        if http_response.status_code < 300 and name in self.network_isolation:
+            parsed["EnableNetworkIsolation"] = self.network_isolation[name]
 
     def _stop_training_job(self, request: Any) -> Any:
         """moto lacks StopTrainingJob: answer it for the jobs we run."""

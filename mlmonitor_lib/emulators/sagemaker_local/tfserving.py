@@ -1,26 +1,30 @@
-"""TensorFlow Serving's REST ``:predict`` API over a loaded SavedModel signature.
+"""TensorFlow Serving's REST API over a loaded SavedModel: ``:predict``, served on 127.0.0.1.
 
 Request: ``{"instances": ...}`` (row format) or ``{"inputs": ...}`` (columnar), optional
 ``signature_name``; a string input takes text, or binary as TF Serving's ``{"b64": ...}``.
 Response: ``{"predictions": ...}`` / ``{"outputs": ...}``; any bad request is
-HTTP 400 with ``{"error": "..."}`` as TF Serving answers. TensorFlow is imported by the caller
-that loads the model (see :mod:`.container`), never at import time of this module.
+HTTP 400 with ``{"error": "..."}`` as TF Serving answers. :class:`TFServingServer` is the REST
+port the container's Python service posts to (``context.rest_uri``). TensorFlow is imported by
+the caller that loads the model (see :mod:`.container`), never at import time of this module.
+Speed belongs here, not in the model's handler: a request of plain numbers is read by
+:mod:`.fastjson` (TF Serving parses its JSON in C++).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import http.server
 import json
+import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import orjson
-import pybase64
 
-from mlmonitor_lib.emulators.sagemaker_local.fastjson import (
-    parse_binary_request,
-    parse_numeric_request,
-)
+from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_request
 
 
 class BadRequest(Exception):
@@ -98,9 +102,6 @@ class TFServingREST:
                       ) -> tuple[Signature, dict[str, np.ndarray], bool]:
         """The signature a request names, its input tensors, and whether it is in row format
         (``instances``) rather than columnar (``inputs``); :class:`BadRequest` if invalid."""
-        binary = self._binary_request(body)
-        if binary is not None:
-            return binary
         request = _parse(body)
         signature = self.signature(str(request.get("signature_name", self.default_signature)))
         if ("instances" in request) == ("inputs" in request):
@@ -110,23 +111,6 @@ class TFServingREST:
         row_format = "instances" in request
         data = request["instances" if row_format else "inputs"]
         return signature, self._input_tensors(signature, data, row_format), row_format
-
-    def _binary_request(self, body: bytes | str
-                        ) -> tuple[Signature, dict[str, np.ndarray], bool] | None:
-        """:meth:`parse_request` of one ``{"b64": ...}`` string for a signature whose one input
-        is a string, read by :func:`parse_binary_request`; None for any other request."""
-        parsed = parse_binary_request(body)
-        if parsed is None:
-            return None
-        name, key, value = parsed
-        signature = self.signature(self.default_signature if name is None else name)
-        if len(signature.inputs) != 1:
-            return None  # the full parse names what is wrong
-        [(input_name, spec)] = signature.inputs.items()
-        if spec.dtype.as_numpy_dtype is not object:
-            return None
-        tensor = _checked_shape(np.array([value], dtype=object), spec, input_name)
-        return signature, {input_name: tensor}, key == "instances"
 
     def _input_tensors(self, signature: Signature, data: Any, row_format: bool
                        ) -> dict[str, np.ndarray]:
@@ -198,8 +182,8 @@ def _strings(data: Any) -> Any:
         return [_strings(item) for item in data]
     if _is_b64(data) and isinstance(data["b64"], str):
         try:
-            return pybase64.b64decode(data["b64"], validate=True)
-        except ValueError:  # binascii.Error is one
+            return base64.b64decode(data["b64"], validate=True)
+        except binascii.Error:
             raise BadRequest(f"Unable to base64 decode: {data['b64'][:40]!r}") from None
     if isinstance(data, str):
         return data.encode("utf-8")
@@ -243,3 +227,62 @@ def _dumps(payload: Any) -> bytes:
         raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
     return orjson.dumps(payload, default=other, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+_PREDICT_PATH = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+))?"
+                           r":(?P<method>\w+)$")
+
+
+class TFServingServer:
+    """TF Serving's REST port for one model (``/v1/models/<name>[/versions/<v>]:predict``) on
+    127.0.0.1, an ephemeral port, in a daemon thread. Other methods (classify, regress) are
+    not emulated: 400 saying so. An unknown model or version: 404, TF Serving's message."""
+
+    def __init__(self, rest: TFServingREST, model_name: str, version: str) -> None:
+        self.rest, self.model_name, self.version = rest, model_name, version
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, answer = server.answer(self.path, body)
+                self.send_response_only(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        self._http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._http.daemon_threads = True
+        self.port = self._http.server_address[1]
+        self._thread = threading.Thread(target=self._http.serve_forever,
+                                        name=f"tf-serving-{self.port}", daemon=True)
+        self._thread.start()
+
+    def answer(self, path: str, body: bytes) -> tuple[int, bytes]:
+        match = _PREDICT_PATH.match(path)
+        if match is None or match["name"] != self.model_name or (
+                match["version"] not in (None, self.version)):
+            request = (f"Specific({match['name']}, {match['version']})" if match and
+                       match["version"] else f"Latest({match['name'] if match else path})")
+            return 404, _error(f"Servable not found for request: {request}")
+        if match["method"] != "predict":
+            return 400, _error(f"the local TF Serving emulator answers :predict only, not "
+                               f":{match['method']}")
+        response = self.rest.predict(body)
+        return response.status_code, response.content
+
+    def close(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+        self._thread.join(5)
+
+
+def _error(message: str) -> bytes:
+    return json.dumps({"error": message}).encode()

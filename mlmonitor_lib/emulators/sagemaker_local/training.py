@@ -21,7 +21,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from mlmonitor_lib.emulators.pace import Pace, Progress
+from mlmonitor_lib.emulators.sagemaker_local.images import (
+    guarded_command,
+    import_spec,
+    manifest_for,
+)
 from mlmonitor_lib.emulators.sagemaker_local.s3io import (
     download_and_extract,
     download_prefix,
@@ -287,9 +291,19 @@ class LocalTrainingJob:
         return args
 
     def _train(self) -> tuple[int, bool]:
+        """Run the entry point in the training image's Python (:mod:`.images`): the image's
+        packages, the code directory, and its ``requirements.txt``, which ModelTrainer's driver
+        pip-installs (sagemaker-train ``templates.py``). An import the image cannot satisfy
+        fails the script with ``ModuleNotFoundError``, as in the real container."""
         max_runtime = self.request.get("StoppingCondition", {}).get("MaxRuntimeInSeconds")
         env = {**os.environ, **self.environment()}
-        command = [sys.executable, str(self.entry_script), *self.arguments()]
+        code = self.entry_script.parent
+        requirements = code / "requirements.txt"
+        spec = import_spec(
+            manifest_for(self.request.get("AlgorithmSpecification", {}).get("TrainingImage")),
+            [code], requirements if requirements.is_file() else None,
+            bool(self.request.get("EnableNetworkIsolation"))).write(self.root / "imports.json")
+        command = guarded_command(spec, self.entry_script, *self.arguments())
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
                 command, cwd=self.entry_script.parent, env=env, stdout=log,
