@@ -289,6 +289,22 @@ def test_records_never_counted_fail_after_the_deadline(iam, backend, rsps, monke
     assert clock.now - logging_started == 65  # 13 pauses of 5 s, as IBM/mlmonitor waits
 
 
+def test_subscription_never_active_is_a_service_error_and_stays_ledgered(iam, rsps, ledger):
+    """The SDK gives up after its 300 s (it returns None): the adapter says so, and the
+    subscription OpenScale did create is in the ledger for cleanup."""
+    frozen = FakeClock()  # realistic pace on a clock that never moves: always "preparing"
+    backend = OpenScaleBackend(":memory:", Pace("realistic"), clock=frozen)
+    mount(rsps, IAM, iam_router(iam))
+    mount(rsps, WOS, make_router(backend, iam))
+    monitor = OpenScaleMonitor(saas_settings(), ledger)
+    with instant_sdk_waits(Pace("instant")) as sdk_clock, \
+            pytest.raises(ServiceError, match="is still preparing after the SDK's wait"):
+        monitor.subscribe(ENDPOINT, SCORING_URL)
+    assert sdk_clock.slept > 300
+    ledgered = {r.attrs.get("monitor", r.kind) for r in ledger.alive("wos")}
+    assert {"subscription", "performance", "model_health"} <= ledgered
+
+
 def test_full_flow_at_realistic_pace_without_sleeping(iam, rsps, ledger):
     """States change with (injected) time: the SDK's compressed 5 s sleeps and the adapter's
     pauses move the clock the emulator reads; nothing really sleeps."""

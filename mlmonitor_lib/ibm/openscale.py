@@ -493,7 +493,7 @@ class OpenScaleMonitor:
             f"subscribing endpoint {endpoint_name}",
             "Check that the endpoint exists and the provider's credentials.",
         ):
-            result = self.client.subscriptions.add(
+            done = self.client.subscriptions.add(  # None when the SDK's wait timed out
                 data_mart_id=data_mart_id,
                 service_provider_id=provider_id,
                 background_mode=False,
@@ -517,7 +517,8 @@ class OpenScaleMonitor:
                     probability_fields=list(probability_fields),
                     labels=[str(c) for c in class_labels] or None,
                 ),
-            ).result
+            )
+        result = done.result if done is not None else None
         if result is None or result.entity.status.state != "active":
             self._adopt(endpoint_name)
             state = "still preparing" if result is None else result.entity.status.state
