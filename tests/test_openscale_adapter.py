@@ -399,7 +399,7 @@ def test_instant_waits_replace_only_the_sdk_modules_time():
     import ibm_watson_openscale.utils.utils as sdk_utils
 
     before = sdk_utils.time
-    with instant_sdk_waits() as clock:
+    with instant_sdk_waits(Pace("instant")) as clock:
         assert sdk_utils.time is clock and time.sleep is not clock.sleep
         start = sdk_utils.time.time()
         sdk_utils.time.sleep(300)
@@ -416,7 +416,7 @@ def test_importing_the_adapter_does_not_import_the_sdk():
 # over HTTP -----------------------------------------------------------------------------------
 def test_full_flow_over_a_loopback_server_in_cp4d_form(iam, backend, ledger):
     router = Router.combine("cp4d", iam_router(iam), make_router(backend, iam))
-    with LoopbackServer(router) as server, instant_sdk_waits():
+    with LoopbackServer(router) as server, instant_sdk_waits(Pace("instant")):
         monitor = OpenScaleMonitor(cp4d_settings(server.url), ledger)
         onboard(monitor, n=12, minimum=10)
         monitor.log_feedback(*synthetic(12, 11 / 12)[0:3], batch_size=5)
