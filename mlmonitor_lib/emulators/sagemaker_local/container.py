@@ -11,7 +11,9 @@ model's ``PrimaryContainer.Image`` holds, plus ``code/`` and ``code/lib`` or the
 ``code/requirements.txt`` (:mod:`.images`, :mod:`.imageguard`). The endpoint is ``InService``
 once ``GET /ping`` answers 200; a handler that cannot be imported stops the service, so the ping
 fails and the endpoint ends ``Failed`` (:class:`ModelLoadError` carries the container log's last
-error line). The child exits when this object is closed or this process ends.
+error line). The child exits when this object is closed or this process ends. A model without
+any of the three gets the service too, with its default handler, which passes bodies to TF
+Serving unchanged as the real container's nginx does then.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import IO, Any
 
 from mlmonitor_lib.emulators.sagemaker_local.images import (
     ImageError,
+    UnknownImageError,
     guarded_command,
     import_spec,
     manifest_for,
@@ -41,6 +44,10 @@ START_TIMEOUT_S = 120.0
 
 class ModelLoadError(Exception):
     """The artifact cannot be served: the endpoint becomes ``Failed`` with this reason."""
+
+
+class ImageNotEmulated(ModelLoadError):
+    """No manifest describes the model's image: the emulator cannot know what its Python has."""
 
 
 class ServingContainer:
@@ -61,6 +68,9 @@ class ServingContainer:
         self._local = threading.local()
         try:
             manifest = manifest_for(self.image)
+        except UnknownImageError as exc:
+            raise ImageNotEmulated(str(exc)) from exc
+        try:
             code = self.model_dir / "code"
             lib = code / "lib"
             requirements = code / "requirements.txt"

@@ -20,7 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from mlmonitor_lib.emulators.pace import Pace, Progress
-from mlmonitor_lib.emulators.sagemaker_local.container import ModelLoadError, ServingContainer
+from mlmonitor_lib.emulators.sagemaker_local.container import (
+    ImageNotEmulated,
+    ModelLoadError,
+    ServingContainer,
+)
 from mlmonitor_lib.emulators.sagemaker_local.s3io import download_and_extract
 from mlmonitor_lib.emulators.sagemaker_local.states import (
     CREATING_S,
@@ -103,6 +107,8 @@ class LocalEndpoint:
             except Exception as exc:
                 raise ModelLoadError(f"cannot read model artifact {model_data}: {exc}") from exc
             self.container = ServingContainer(model_dir, model)
+        except ImageNotEmulated as exc:  # not a failed container: an image the emulator lacks
+            self._fail(str(exc), reason="ClientError: {detail}")
         except ModelLoadError as exc:
             self._fail(str(exc))
         except Exception as exc:  # the emulator itself failed: still an endpoint failure
@@ -110,8 +116,8 @@ class LocalEndpoint:
         finally:
             self.ready.set()
 
-    def _fail(self, detail: str) -> None:
-        self.failure_reason = HEALTH_CHECK_FAILED.format(variant=self.variant, detail=detail)
+    def _fail(self, detail: str, reason: str = HEALTH_CHECK_FAILED) -> None:
+        self.failure_reason = reason.format(variant=self.variant, detail=detail)
         self.progress.finish(_status("Failed"))  # before ready is set: never InService
 
     def overlay(self, desc: dict[str, Any], status: str | None = None) -> None:
