@@ -327,6 +327,21 @@ def test_deleting_subscription_deletes_its_data_sets_records_and_monitors(
     assert client.data_sets.list().result.data_sets == []
     assert client.monitor_instances.list().result.monitor_instances == []
     assert backend.records.count(feedback) == 0
+    assert backend.requests == {}
+
+
+def test_deleting_a_data_set_deletes_its_records_and_pending_requests(
+    client, backend, subscription_id
+):
+    from ibm_cloud_sdk_core import ApiException
+
+    feedback = _data_set(client, subscription_id, "feedback")
+    client.data_sets.store_records(feedback, [{"fields": ["target"], "values": [[1]]}])
+    client.data_sets.delete(feedback, background_mode=False)
+    assert backend.requests == {}
+    with pytest.raises(ApiException) as err:
+        client.data_sets.get_records_count(feedback)
+    assert err.value.code == 404
 
 
 # records ------------------------------------------------------------------------------------

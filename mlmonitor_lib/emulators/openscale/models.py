@@ -160,6 +160,9 @@ class OpenScaleBackend:
         """Delete a document and the secrets it refers to: a posted credential must not
         outlive the provider or subscription it was given for."""
         doc = self._doc(kind, rid, shown=True)
+        if kind == "data_sets":  # its records and pending requests go with it
+            self._delete_data_set(doc)
+            return doc
         return self._remove(kind, doc)
 
     def _remove(self, kind: str, doc: dict[str, Any]) -> dict[str, Any]:
