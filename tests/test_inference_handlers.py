@@ -138,7 +138,7 @@ def expect_error(cls_name: str, match: str, data: Any, context: Context) -> None
         ({"instances": [[-0.1] * 784]}, r"must be in \[0, 1\]"),
         ({"instances": [[10**400] + [0] * 783]}, r"range over \[0, 1000"),
         ({"instances": []}, "empty batch"),
-        ({"instances": "abc"}, "empty batch"),
+        ({"instances": "abc"}, "must be a list of images, not str"),
         ({"input_data": [{"values": []}]}, "empty batch"),
         ({"input_data": [{"fields": ["x"]}]}, r'exactly one object with "values"'),
         ({"input_data": {"values": []}}, r'exactly one object with "values"'),

@@ -125,7 +125,9 @@ def parse_images(images: Any) -> list[list[list[tuple[float]]]]:
     Why so strict: a wrong shape or scale would not fail in TF Serving, it would give
     confident garbage that OpenScale then logs as payload. Failing here names the fix.
     """
-    if not isinstance(images, list) or not images:
+    if not isinstance(images, list):
+        raise InvalidInputError(f"images must be a list of images, not {type(images).__name__}")
+    if not images:
         raise InvalidInputError(f"empty batch: send between 1 and {MAX_BATCH_SIZE} images")
     if len(images) > MAX_BATCH_SIZE:
         raise InvalidInputError(f"batch of {len(images)} images is too large: at most "
