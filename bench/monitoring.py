@@ -29,7 +29,9 @@ import responses
 from mlmonitor_lib.emulators.iam import IamBackend
 from mlmonitor_lib.emulators.iam import make_router as iam_router
 from mlmonitor_lib.emulators.openscale import DEFAULT_INSTANCE_ID, OpenScaleBackend, make_router
+from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.transport import mount
+from mlmonitor_lib.emulators.world import wait_settings
 from mlmonitor_lib.ibm.openscale import OpenScaleMonitor, instant_sdk_waits
 from mlmonitor_lib.settings import Settings
 
@@ -59,6 +61,7 @@ def run_size(n: int, batch: int, workdir: Path) -> dict[str, Any]:
         wos_instance_id=DEFAULT_INSTANCE_ID,
         aws_access_key_id="bench-access-key",
         aws_secret_access_key="bench-secret",
+        **wait_settings(Pace("instant")),  # the emulator's states advance per check
     )
     images, labels, predictions, probabilities = synthetic(n, seed=n)
     times: dict[str, float] = {}

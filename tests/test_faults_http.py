@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.transport import LoopbackServer
-from mlmonitor_lib.emulators.world import CP4D_URL, IbmServices
+from mlmonitor_lib.emulators.world import CP4D_URL, IbmServices, wait_settings
 from mlmonitor_lib.ibm.openscale import OpenScaleMonitor, instant_sdk_waits
 from mlmonitor_lib.settings import Settings
 from mlmonitor_lib.state import LifecycleState, StateStore
@@ -35,7 +36,8 @@ def loopback(tmp_path: Path) -> Iterator[tuple[IbmServices, Settings]]:
         yield services, Settings(
             _env_file=None, aws_access_key_id="test-access-key",
             aws_secret_access_key="not-a-secret",
-            ibm_retry_interval=0.05, **services.settings("prem", {CP4D_URL: server.url}))
+            ibm_retry_interval=0.05, **wait_settings(Pace("instant")),
+            **services.settings("prem", {CP4D_URL: server.url}))
 
 
 def test_over_http_drops_and_503s_are_retried_and_survived(
