@@ -156,6 +156,7 @@ def test_emulators_serve_prints_exports_and_stops_on_sigterm(tmp_path):
             "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
             "AWS_DEFAULT_REGION", "AWS_ROLE", "BUCKET_NAME", "ENV", "CP4D_URL",
             "CP4D_USERNAME", "CP4D_PASSWORD", "CATALOG_ID", "MODEL_ENTRY_ID",
+            "WAIT_FIRST_S", "WAIT_MAX_S",  # the pauses that suit the emulators' pace
         }
         assert exported["ENV"] == "prem"
         assert any("pytest --mode rehearsal" in line for line in output)
