@@ -79,6 +79,9 @@ def pytest_configure(config: pytest.Config) -> None:
     mode = config.getoption("--mode")
     if mode not in MODES:
         raise pytest.UsageError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+    # One pace for the whole run: processes the run starts (the crash-cleanup child, the
+    # CLI) read it from MLMONITOR_PACE as the worlds read --pace.
+    os.environ["MLMONITOR_PACE"] = config.getoption("--pace")
     if mode == "live" and not hasattr(config, "workerinput"):
         from mlmonitor_lib.errors import MlMonitorError
         from mlmonitor_lib.settings import Settings

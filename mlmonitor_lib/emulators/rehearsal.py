@@ -100,7 +100,7 @@ class RehearsalWorld:
         self.workdir = Path(self.workdir)
         self.pace = Pace(self.pace) if isinstance(self.pace, str) else self.pace
         if self.instant_waits:
-            self._stack.enter_context(instant_sdk_waits())
+            self._stack.enter_context(instant_sdk_waits(self.pace))
 
         self.moto_url = start_moto_server(self._stack)
         # The front's side: its own session to moto carries the data-plane hooks; no retries

@@ -203,8 +203,8 @@ class MockWorld:
         self._stack.enter_context(mock_aws(config=moto_config()))
         rsps = self._stack.enter_context(
             responses.RequestsMock(assert_all_requests_are_fired=False))
-        self._stack.enter_context(instant_sdk_waits())
         self.pace = Pace(self.pace) if isinstance(self.pace, str) else self.pace
+        self._stack.enter_context(instant_sdk_waits(self.pace))
         self.ibm = IbmServices.create(self.workdir, self.pace)
         for flavour in ("saas", "prem"):
             for url, router in self.ibm.routers(flavour).items():
