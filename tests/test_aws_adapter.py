@@ -263,6 +263,47 @@ def test_a_failed_endpoint_raises_deployment_failed(session, trained):
                          role_arn=ROLE, region=REGION, policy=POLL, out=None)
 
 
+def with_handler(session: boto3.Session, model_data: str, handler: bytes, key: str) -> str:
+    """A copy of a trained artifact whose ``code/inference.py`` is ``handler``."""
+    import tarfile
+
+    s3 = session.client("s3")
+    source_key = model_data.split(f"s3://{BUCKET}/", 1)[1]
+    original = s3.get_object(Bucket=BUCKET, Key=source_key)["Body"].read()
+    out = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(original), mode="r:gz") as src, \
+            tarfile.open(fileobj=out, mode="w:gz") as dst:
+        for member in src.getmembers():
+            if member.name.lstrip("./") == "code/inference.py":
+                member.size = len(handler)
+                dst.addfile(member, io.BytesIO(handler))
+            else:
+                dst.addfile(member, src.extractfile(member) if member.isfile() else None)
+    s3.put_object(Bucket=BUCKET, Key=key, Body=out.getvalue())
+    return f"s3://{BUCKET}/{key}"
+
+
+def test_a_handler_importing_what_the_serving_image_lacks_fails_deploy_naming_it(
+        session, trained):
+    """Where live fails: the TF Serving image has no numpy, the container cannot import the
+    handler, the ping health check fails and the endpoint ends Failed."""
+    handler = (REPO / "use_case_mnist_tf" / "inference.py").read_bytes()
+    needs_numpy = handler + b"\nimport numpy  # not in the serving image\n"
+    model_data = with_handler(session, trained.model_data, needs_numpy,
+                              "numpy-handler/model.tar.gz")
+    ledger = MemoryLedger()
+    with pytest.raises(DeploymentFailed) as refused:
+        aws.deploy_model(session, job_name="numpy-handler", model_data=model_data,
+                         role_arn=ROLE, region=REGION, policy=POLL, out=None, ledger=ledger)
+    message = str(refused.value)
+    assert "'numpy'" in message and "code/lib" in message and "code/inference.py" in message
+    name = next(rid for (_, kind, rid) in ledger.alive if kind == "endpoint")
+    status = session.client("sagemaker").describe_endpoint(EndpointName=name)["EndpointStatus"]
+    assert status == "Failed"
+    aws.delete_endpoint_resources(session, endpoint_name=name, ledger=ledger, policy=POLL)
+    assert ledger.alive == {}
+
+
 def test_cleanup_deletes_endpoint_config_and_model(session, deployed, ledger):
     count = aws.delete_endpoint_resources(session, endpoint_name=deployed.endpoint_name,
                                           ledger=ledger)
