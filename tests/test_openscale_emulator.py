@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import requests
 import responses
+from fakes import FakeClock
 
 from mlmonitor_lib.emulators.iam import IamBackend
 from mlmonitor_lib.emulators.iam import make_router as iam_router
@@ -40,19 +41,6 @@ AWS_SECRET = "aws-secret-never-echoed-0123456789"
 @pytest.fixture
 def iam() -> IamBackend:
     return IamBackend(api_keys={API_KEY: "account-1"})
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand (the realistic pace without sleeping)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

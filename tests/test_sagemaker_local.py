@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from fakes import fake_aws_environment
 from moto import mock_aws
 
 from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker, moto_config
@@ -40,11 +41,7 @@ SERVING_IMAGE = "763104351884.dkr.ecr.ca-central-1.amazonaws.com/tensorflow-infe
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSageMaker]:
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": REGION}.items():
-            mp.setenv(name, value)
-        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-            mp.delenv(name, raising=False)
+        fake_aws_environment(mp, REGION)
         with mock_aws(config=moto_config()):  # moto first: clients must be created inside it
             session = boto3.Session(region_name=REGION)
             emulator = LocalSageMaker(session, tmp_path_factory.mktemp("sm-local")).install()

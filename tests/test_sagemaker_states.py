@@ -19,6 +19,7 @@ import boto3
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
+from fakes import FakeClock, fake_aws_environment
 from moto import mock_aws
 
 from mlmonitor_lib import aws
@@ -33,19 +34,6 @@ ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 NO_PAUSE = WaitPolicy(0.0, 0.0, 60)  # instant pace: every observation is one step
 MODEL = botocore.session.get_session().get_service_model("sagemaker")
 ENDPOINT_STATUS = set(MODEL.shape_for("EndpointStatus").enum)
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class StubContainer:
@@ -75,11 +63,7 @@ def local(tmp_path_factory: pytest.TempPathFactory, clock: FakeClock
     """moto with the local data plane at instant pace, the serving container stubbed."""
     pace, tmp = "instant", tmp_path_factory.mktemp("instant")
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": REGION}.items():
-            mp.setenv(name, value)
-        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
-            mp.delenv(name, raising=False)
+        fake_aws_environment(mp, REGION)
         mp.setattr(endpoints, "ServingContainer", StubContainer)
         with mock_aws(config=moto_config()):
             session = boto3.Session(region_name=REGION)
