@@ -588,15 +588,16 @@ class ModelUseCase:
         describe = {"endpoint": ("describe_endpoint", "EndpointName"),
                     "endpoint-config": ("describe_endpoint_config", "EndpointConfigName"),
                     "model": ("describe_model", "ModelName")}
-        for res in (r for r in created if r.service == "serving"):
-            operation, key = describe[res.kind]
+        serving = dict.fromkeys((r.kind, r.id) for r in created if r.service == "serving")
+        for kind, resource_id in serving:  # once each, though a redeploy records it again
+            operation, key = describe[kind]
             try:
-                getattr(sagemaker, operation)(**{key: res.id})
+                getattr(sagemaker, operation)(**{key: resource_id})
             except ClientError as exc:
                 if is_not_found(exc):
                     continue
                 raise
-            found.append(f"serving {res.kind} {res.id}")
+            found.append(f"serving {kind} {resource_id}")
         wos = sorted({(r.kind if r.kind != "monitor_instance" else "monitor", r.id)
                       for r in created if r.service == "wos"})
         if wos:
