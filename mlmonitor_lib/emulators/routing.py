@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from mlmonitor_lib.emulators.faults import Fault, FaultPlan
 
 JSON = "application/json"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -97,6 +99,16 @@ class HttpError(Exception):
             "message": self.message,
         }
         return json_response(self.status, payload, self.headers)
+
+
+def internal_error(service: str, method: str, url: str, exc: BaseException) -> Response:
+    """The 500 an emulator answers when it fails itself: logged with its traceback, in the
+    service's JSON error shape, naming the exception so a test failure points at the bug."""
+    path = urlsplit(url).path
+    log.error("%s emulator failed on %s %s", service, method.upper(), path, exc_info=exc)
+    message = (f"{service} emulator failed handling {method.upper()} {path}: "
+               f"{type(exc).__name__}: {exc}")
+    return HttpError(500, "internal_server_error", message).to_response()
 
 
 Handler = Callable[[Request], Response]
@@ -191,7 +203,22 @@ class Router:
     ) -> tuple[int, dict[str, str], bytes]:
         """Route one request; always answers like the service would. Only a planned ``drop``
         fault raises (:class:`~mlmonitor_lib.emulators.faults.ConnectionDropped`): the
-        transport then closes the connection without a reply."""
+        transport then closes the connection without a reply. Any other exception, from a
+        handler, a hook or the state behind them, is logged and answered with a 500 in the
+        service's error shape (:func:`internal_error`): no request can take the server down
+        or leave its client with a dropped connection it did not ask for."""
+        from mlmonitor_lib.emulators.faults import ConnectionDropped
+
+        try:
+            return self._dispatch(method, url, headers, body)
+        except ConnectionDropped:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place every emulator's bug lands
+            return internal_error(self.name, method, url, exc).as_tuple()
+
+    def _dispatch(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | str | None
+    ) -> tuple[int, dict[str, str], bytes]:
         raw = body.encode() if isinstance(body, str) else (body or b"")
         request = Request(method.upper(), url, dict(headers or {}), raw)
         if self.fault_plans:

@@ -16,6 +16,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
+from mlmonitor_lib.emulators.routing import internal_error
+
 if TYPE_CHECKING:
     import responses
 
@@ -40,6 +42,8 @@ def mount(rsps: responses.RequestsMock, base_url: str, router: Router) -> None:
 
             raise requests.ConnectionError(f"Connection aborted: {dropped}",
                                            request=request) from None
+        except Exception as exc:  # noqa: BLE001 - a router that is not ours (or a bug in it)
+            return internal_error(router.name, request.method, request.url, exc).as_tuple()
 
     for method in METHODS:
         rsps.add_callback(method, pattern, callback=callback)
@@ -51,19 +55,24 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        host = self.headers.get("Host", f"127.0.0.1:{self.server.server_address[1]}")
-        url = f"http://{host}{self.path}"
         from mlmonitor_lib.emulators.faults import ConnectionDropped
 
+        url = f"http://127.0.0.1:{self.server.server_address[1]}{self.path}"
         try:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            host = self.headers.get("Host", f"127.0.0.1:{self.server.server_address[1]}")
+            url = f"http://{host}{self.path}"
             status, headers, payload = self.router.handle(
                 self.command, url, dict(self.headers.items()), body
             )
         except ConnectionDropped:  # hang up without a reply, as a crashed gateway does
             self.close_connection = True
             return
+        except Exception as exc:  # noqa: BLE001 - never let a request kill the server thread
+            status, headers, payload = internal_error(self.router.name, self.command, url,
+                                                      exc).as_tuple()
+            self.close_connection = True  # the request body may be half read: start afresh
         self.send_response(status)
         # A HEAD reply has no body but announces the resource's length (S3 HeadObject): keep
         # the length the router gave; otherwise the body's length is the truth.

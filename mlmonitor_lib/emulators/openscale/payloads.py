@@ -1,18 +1,20 @@
 """Shapes of what the emulated OpenScale stores and answers, kept apart from its state.
 
 Payload records arrive as ``{request, response, scoring_id, scoring_timestamp, response_time}``
-and are exploded into one row per scored value, as the service does; feedback arrives as
-``[{fields, values}]`` or as plain dicts. Each row is stored with the two keys a quality run needs.
+and are exploded into one row per scoring, as the service does; feedback arrives as
+``[{fields, values}]`` or as plain dicts (shapes and sources: :mod:`.record_shapes`). Each row
+is stored with its values as sent, plus the two keys a quality run needs.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from mlmonitor_lib.emulators.openscale import record_shapes
 from mlmonitor_lib.emulators.openscale.exceptions import BadRequest
 from mlmonitor_lib.emulators.openscale.quality import QualityResult
 from mlmonitor_lib.emulators.openscale.records import Row, scalar_key
@@ -81,50 +83,6 @@ def data_set_entity(subscription: dict[str, Any], data_set_type: str) -> dict[st
 
 
 # records -----------------------------------------------------------------------------------
-def _table(part: Any, default_name: str) -> list[dict[str, Any]]:
-    """Rows of one side of a scoring (``{fields, values}``, ``instances``, ``predictions``)."""
-    if isinstance(part, dict) and "values" in part:
-        fields = part.get("fields") or [default_name]
-        return [dict(zip(fields, values, strict=False)) for values in part["values"]]
-    for key in ("instances", "predictions"):
-        if isinstance(part, dict) and isinstance(part.get(key), list):
-            return [v if isinstance(v, dict) else {default_name: v} for v in part[key]]
-    return [{default_name: part}]
-
-
-def _payload_rows(record: dict[str, Any], entity: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    inputs = _table(record.get("request"), "scoring_input")
-    outputs = _table(
-        record.get("response"),
-        entity.get("asset_properties", {}).get("prediction_field", "prediction"),
-    )
-    count = max(len(inputs), len(outputs))
-    scoring_id = record.get("scoring_id") or uuid.uuid4().hex
-    for i in range(count):
-        row = {
-            "scoring_id": scoring_id if count == 1 else f"{scoring_id}-{i + 1}",
-            "scoring_timestamp": record.get("scoring_timestamp"),
-            "deployment_id": entity["deployment"].get("deployment_id"),
-            "asset_revision": record.get("asset_revision"),
-            "response_time": record.get("response_time"),
-            **(inputs[i] if i < len(inputs) else {}),
-            **(outputs[i] if i < len(outputs) else {}),
-        }
-        yield row
-
-
-def _plain_rows(body: list[Any], data_set_type: str, entity: dict[str, Any]) -> Iterator[dict]:
-    for item in body:
-        if not isinstance(item, dict):
-            raise BadRequest("Each record must be a JSON object.")
-        if "request" in item and "response" in item:
-            yield from _payload_rows(item, entity)
-        elif "values" in item and isinstance(item["values"], list):
-            yield from _table(item, "scoring_input")
-        else:
-            yield item
-
-
 def _probability(row: dict[str, Any], fields: list[str]) -> None:
     vector = next((row[f] for f in fields if isinstance(row.get(f), list)), None)
     if vector and all(isinstance(x, int | float) for x in vector):
@@ -132,16 +90,15 @@ def _probability(row: dict[str, Any], fields: list[str]) -> None:
 
 
 def rows(body: Any, data_set_type: str, entity: dict[str, Any]) -> list[Row]:
-    """Validate a records request and turn it into rows for the store."""
-    if not isinstance(body, list) or not body:
-        raise BadRequest("The records request body must be a non-empty JSON array.")
+    """Validate a records request and turn it into rows for the store (shapes, their
+    sources and the checks, switchable in ``record_shapes.RULES``: :mod:`.record_shapes`)."""
     props = entity.get("asset_properties") or {}
     prediction = props.get("prediction_field", "prediction")
     label = props.get("label_column", "target")
     probabilities = props.get("probability_fields") or ["probability"]
     prefix, created = uuid.uuid4().hex[:24], datetime.now().astimezone().isoformat()
     stored: list[Row] = []
-    for i, row in enumerate(_plain_rows(body, data_set_type, entity)):
+    for i, row in enumerate(record_shapes.record_rows(body, data_set_type, entity)):
         if data_set_type == "feedback":
             keys = (
                 scalar_key(row.get(label)),
