@@ -4,6 +4,10 @@ The names are the seed's (``AWS_ACCESS_KEY_ID``, ``API_KEY``, ``MODEL_ENTRY_ID``
 the original project keeps their ``.env`` and their ``MONITOR_CONFIG_FILE``. Precedence, highest
 first: arguments, environment, ``.env``, the JSON credentials file. Secrets are ``SecretStr``:
 their repr, ``str()`` and any error message built from the object show ``**********``.
+
+The credentials file may be the original project's ``credentials.cfg`` as is (IBM/mlmonitor
+``mlmonitor/credentials_example.cfg``, read by its ``mlmonitor/config.py``): see
+:class:`CredentialsFileSource`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,14 +29,85 @@ from mlmonitor_lib.errors import SettingsError
 SAAS_WOS_URL = "https://api.aiopenscale.cloud.ibm.com"
 SAAS_FACTSHEETS_URL = "https://api.dataplatform.cloud.ibm.com"
 SAAS_IAM_URL = "https://iam.cloud.ibm.com"
+# AI Factsheets on IBM Cloud: the SDK's region names and the host each one uses
+# (ibm_aigov_facts_client 1.0.107, utils/config.py: prod_config and the *_region dicts; its
+# aws_* regions need an account id and another login, and are not supported here)
+FACTSHEETS_REGION_URLS = {
+    "dallas": SAAS_FACTSHEETS_URL,
+    "frankfurt": "https://api.eu-de.dataplatform.cloud.ibm.com",
+    "london": "https://api.eu-gb.dataplatform.cloud.ibm.com",
+    "tokyo": "https://api.jp-tok.dataplatform.cloud.ibm.com",
+    "sydney": "https://api.au-syd.dai.cloud.ibm.com",
+    "toronto": "https://api.ca-tor.dai.cloud.ibm.com",
+}
+FactsheetsRegion = Literal["dallas", "frankfurt", "london", "tokyo", "sydney", "toronto"]
+# token paths an IAM URL may end with: IAMAuthenticator appends /identity/token itself, and the
+# original project's credentials.cfg gives the COS form https://iam.bluemix.net/oidc/token
+_IAM_TOKEN_PATHS = ("/identity/token", "/oidc/token")
+STATIC_KEYS_ONLY = (
+    "Watson OpenScale's SageMaker provider takes static keys only: ibm_watson_openscale's "
+    "SageMakerCredentials(access_key_id, secret_access_key, region) has no session-token field, "
+    "and OpenScale itself calls SageMaker with the keys this suite gives it from "
+    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, long after temporary ones would expire. Set "
+    "those two to an IAM user's access key pair (with access to the SageMaker endpoints) and "
+    "unset AWS_SESSION_TOKEN; AWS_PROFILE is not read for the provider."
+)
+
+
+# The original project's credentials.cfg keys that differ from our setting names (IBM/mlmonitor
+# mlmonitor/config.py); its other keys (wos_url, wos_instance_id, iam_url, bucket_name,
+# cos_resource_crn, cos_endpoint, model_entry_id, catalog_id) are already our names, and keys we
+# have no setting for (default_space, version, wml_url...) are ignored.
+ORIGINAL_KEYS = {
+    "apikey": "api_key",
+    "username": "cp4d_username",
+    "access_key": "aws_access_key_id",
+    "secret_key": "aws_secret_access_key",
+    "role": "aws_role",
+    "region_name": "aws_default_region",
+}
+IBM_SECTIONS = ("saas", "prem")
+# "aws" is what the original code reads; its README's sample calls the section "aws_credentials"
+AWS_SECTIONS = ("aws", "aws_credentials")
+
+
+def _original_key(key: str, env: str | None) -> str:
+    """Our field name for a credentials-file key. ``ibm_auth_endpoint`` is the IAM token URL in
+    the ``saas`` section (the original hands it to IBM COS) and the Cloud Pak for Data URL in
+    the ``prem`` one (the original's CloudPakForDataAuthenticator url and default WOS URL)."""
+    key = key.lower()
+    if key == "ibm_auth_endpoint":
+        return "cp4d_url" if env == "prem" else "auth_endpoint"
+    return ORIGINAL_KEYS.get(key, key)
 
 
 class CredentialsFileSource(PydanticBaseSettingsSource):
-    """The JSON file named by ``MONITOR_CONFIG_FILE``: a flat object keyed by setting names
-    (any case), optionally grouped in sections (``{"aws": {...}, "saas": {...}}``)."""
+    """The JSON file named by ``MONITOR_CONFIG_FILE``: our setting names (any case) or the
+    original project's keys (``apikey``, ``access_key``...), at the top level or in sections.
+
+    Sections, as the original project's ``credentials.cfg`` has them: ``aws`` always applies;
+    of ``saas`` and ``prem`` only the one ``ENV`` selects applies (so the ``prem`` values never
+    replace the ``saas`` ones, nor the reverse); any other section (``db2``, ``azure``,
+    ``mlops_orchestrator``...) is ignored. ``ENV`` itself comes from the sources above this one
+    (arguments, environment, ``.env``), else from the file's top level, else ``saas``. Within the
+    file, the ``ENV`` section wins over ``aws``, which wins over top-level values.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings],
+                 higher: tuple[PydanticBaseSettingsSource, ...] = ()) -> None:
+        super().__init__(settings_cls)
+        self.higher = higher
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False  # unused: __call__ returns everything at once
+
+    def _env(self, raw: dict[str, Any]) -> str:
+        for source in self.higher:
+            for key, value in source().items():
+                if key.lower() == "env" and value:
+                    return str(value)
+        top = {k.lower(): v for k, v in raw.items() if not isinstance(v, dict)}
+        return str(top.get("env") or "saas")
 
     def __call__(self) -> dict[str, Any]:
         path = os.environ.get("MONITOR_CONFIG_FILE")
@@ -53,14 +128,20 @@ class CredentialsFileSource(PydanticBaseSettingsSource):
             ) from None
         if not isinstance(raw, dict):
             raise SettingsError(f"credentials file {file} must hold a JSON object")
-        flat: dict[str, Any] = {}
-        for key, value in raw.items():
-            if isinstance(value, dict):
-                flat.update({k.lower(): v for k, v in value.items()})
-            else:
-                flat[key.lower()] = value
+        env = self._env(raw)
+        sections = {k.lower(): v for k, v in raw.items() if isinstance(v, dict)}
+        layers = [{k: v for k, v in raw.items() if not isinstance(v, dict)}]
+        layers += [sections[name] for name in AWS_SECTIONS if name in sections]
+        if env in IBM_SECTIONS and env in sections:
+            layers.append(sections[env])
         fields = self.settings_cls.model_fields
-        return {k: v for k, v in flat.items() if k in fields}
+        values: dict[str, Any] = {}
+        for layer in layers:
+            for key, value in layer.items():
+                name = _original_key(key, env)
+                if name in fields:
+                    values[name] = value
+        return values
 
 
 class Settings(BaseSettings):
@@ -75,7 +156,10 @@ class Settings(BaseSettings):
     aws_access_key_id: SecretStr | None = None
     aws_secret_access_key: SecretStr | None = None
     aws_session_token: SecretStr | None = None
+    # AWS_DEFAULT_REGION from any source wins; else AWS_REGION (the name AWS runtimes and the
+    # other AWS SDKs set; botocore reads only AWS_DEFAULT_REGION); else ca-central-1
     aws_default_region: str = "ca-central-1"
+    aws_region: str | None = None
     aws_role: str | None = None
     aws_endpoint_url: str | None = None
     bucket_name: str | None = None
@@ -95,6 +179,10 @@ class Settings(BaseSettings):
     catalog_id: str | None = None
     cos_resource_crn: str | None = None
     cos_endpoint: str | None = None
+    # AI Factsheets on IBM Cloud: the SDK's region (FACTSHEETS_REGION_URLS) and the GUID of the
+    # watsonx.governance instance; unset, the SDK takes the account's default instance
+    factsheets_region: FactsheetsRegion = "dallas"
+    factsheets_instance_id: str | None = None
 
     # retries of the IBM SDKs on 429/5xx and dropped connections (ibm-cloud-sdk-core's
     # enable_retries; the same policy for Factsheets): retries after the first attempt, and the
@@ -111,6 +199,12 @@ class Settings(BaseSettings):
     # where runs keep their state files
     state_dir: Path = Path(".mlmonitor")
 
+    @model_validator(mode="after")
+    def _aws_region_fallback(self) -> Settings:
+        if self.aws_region and "aws_default_region" not in self.model_fields_set:
+            self.aws_default_region = self.aws_region
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -120,7 +214,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, dotenv_settings, CredentialsFileSource(settings_cls))
+        file_settings = CredentialsFileSource(
+            settings_cls, higher=(init_settings, env_settings, dotenv_settings))
+        return (init_settings, env_settings, dotenv_settings, file_settings)
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
@@ -150,11 +246,17 @@ class Settings(BaseSettings):
             return self.factsheets_url.rstrip("/")
         if self.env == "prem" and self.cp4d_url:
             return self.cp4d_url.rstrip("/")
-        return SAAS_FACTSHEETS_URL
+        return FACTSHEETS_REGION_URLS[self.factsheets_region]
 
     @property
     def effective_iam_url(self) -> str:
-        return (self.auth_endpoint or self.iam_url).rstrip("/")
+        """The IAM base URL for ``IAMAuthenticator`` (which appends ``/identity/token``): a
+        token URL given instead (``.../identity/token``, ``.../oidc/token``) loses its path."""
+        url = (self.auth_endpoint or self.iam_url).rstrip("/")
+        for path in _IAM_TOKEN_PATHS:
+            if url.endswith(path):
+                return url[: -len(path)]
+        return url
 
     def missing_for_live(self) -> list[str]:
         """Names of the settings a live run would lack, in the seed's spelling."""
@@ -164,10 +266,7 @@ class Settings(BaseSettings):
             "AWS_SECRET_ACCESS_KEY": self.aws_secret_access_key,
             "AWS_ROLE": self.aws_role,
             "BUCKET_NAME": self.bucket_name,
-        }
-        if os.environ.get("AWS_PROFILE"):  # a named profile replaces the key pair
-            required_aws.pop("AWS_ACCESS_KEY_ID")
-            required_aws.pop("AWS_SECRET_ACCESS_KEY")
+        }  # the key pair even with AWS_PROFILE: the OpenScale provider reads only these
         missing += [name for name, value in required_aws.items() if not value]
         required_ibm: dict[str, Any] = {
             "MODEL_ENTRY_ID": self.model_entry_id,
@@ -184,15 +283,35 @@ class Settings(BaseSettings):
         missing += [name for name, value in required_ibm.items() if not value]
         return missing
 
+    def live_refusals(self) -> list[str]:
+        """Why the settings, though present, cannot serve a live run: temporary AWS
+        credentials, which the OpenScale SageMaker provider cannot take. Never shows a value."""
+        why = []
+        if self.aws_session_token is not None and self.aws_session_token.get_secret_value():
+            why.append("AWS_SESSION_TOKEN is set: these are temporary AWS credentials.")
+        key = self.aws_access_key_id.get_secret_value() if self.aws_access_key_id else ""
+        if key.startswith("ASIA"):  # AWS's prefix for temporary (STS) access key ids
+            why.append("AWS_ACCESS_KEY_ID starts with ASIA: it is a temporary (STS) key.")
+        if os.environ.get("AWS_PROFILE") and not (self.aws_access_key_id
+                                                  and self.aws_secret_access_key):
+            why.append("AWS_PROFILE is set without AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: "
+                       "a profile (SSO, an assumed role) cannot reach the OpenScale provider.")
+        return [*why, STATIC_KEYS_ONLY] if why else []
+
     def require_live(self) -> None:
-        """Raise :class:`SettingsError` listing every setting a live run lacks."""
-        missing = self.missing_for_live()
+        """Raise :class:`SettingsError` listing every setting a live run lacks, and why
+        settings that are present cannot serve (:meth:`live_refusals`)."""
+        missing, refusals = self.missing_for_live(), self.live_refusals()
+        parts = []
         if missing:
-            raise SettingsError(
+            parts.append(
                 "live mode needs these settings, which are not set (environment, .env or the "
-                "file named by MONITOR_CONFIG_FILE):\n  " + "\n  ".join(missing)
-                + "\nSee README.md, 'Running live'."
-            )
+                "file named by MONITOR_CONFIG_FILE):\n  " + "\n  ".join(missing))
+        if refusals:
+            parts.append("live mode refuses temporary AWS credentials:\n  "
+                         + "\n  ".join(refusals))
+        if parts:
+            raise SettingsError("\n".join(parts) + "\nSee README.md, 'Running live'.")
 
     def secret_values(self) -> list[str]:
         """Every secret's plain value: what the leak scanners search logs and reports for."""
