@@ -16,7 +16,12 @@ from typing import Any
 import pytest
 import responses
 
-from mlmonitor_lib.emulators.factsheets import FactsheetsBackend, cp4d_router, saas_routers
+from mlmonitor_lib.emulators.factsheets import (
+    SAAS_FACTSHEETS_URL,
+    FactsheetsBackend,
+    cp4d_router,
+    saas_routers,
+)
 from mlmonitor_lib.emulators.iam import IamBackend
 from mlmonitor_lib.emulators.transport import LoopbackServer, mount
 from mlmonitor_lib.errors import ServiceError, SettingsError
@@ -104,6 +109,40 @@ def test_govern_then_cleanup(backend: FactsheetsBackend, ledger: StateStore, kin
     assert backend.tracked_model_versions(ENTRY, CATALOG)[0].versions == []
     assert alive(ledger) == []
     assert adapter.cleanup(ledger) == 0  # nothing left, nothing called
+
+
+def test_ibm_cloud_instance_from_settings(backend: FactsheetsBackend, ledger: StateStore
+                                          ) -> None:
+    adapter = FactsheetsAdapter(make_settings("saas", factsheets_instance_id=backend.instance_id))
+    result = govern(adapter, ledger)
+    assert adapter.cleanup(ledger) == 1 and not backend.assets and result.asset_id
+    with pytest.raises(ServiceError, match="login failed.*FACTSHEETS_INSTANCE_ID"):
+        govern(FactsheetsAdapter(make_settings("saas", factsheets_instance_id="no-such")), ledger)
+
+
+def test_ibm_cloud_region_from_settings_then_back_to_dallas(ledger: StateStore) -> None:
+    """FACTSHEETS_REGION=frankfurt: the SDK's Frankfurt host (ibm_aigov_facts_client
+    utils/config.py frankfurt_region), mounted here on the emulator, and not Dallas's; the
+    next Dallas session goes to Dallas again (the SDK's region config does not leak)."""
+    frankfurt = "https://api.eu-de.dataplatform.cloud.ibm.com"
+    iam, backend = new_backends()
+    routers = saas_routers(backend, iam, include_iam=True)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        for url, router in routers.items():
+            mount(rsps, frankfurt if url == SAAS_FACTSHEETS_URL else url, router)
+        adapter = FactsheetsAdapter(make_settings("saas", factsheets_region="frankfurt"))
+        result = govern(adapter, ledger)
+        assert backend.get_model_asset(result.asset_id, CATALOG).tracking is not None
+        assert adapter.cleanup(ledger) == 1 and not backend.assets
+        assert not any(call.request.url.startswith(SAAS_FACTSHEETS_URL) for call in rsps.calls)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        for url, router in routers.items():
+            mount(rsps, url, router)
+        dallas = FactsheetsAdapter(make_settings("saas"))
+        assert dallas.cleanup(ledger) == 0
+        result = govern(dallas, ledger)
+        assert dallas.cleanup(ledger) == 1
+        assert not any(call.request.url.startswith(frankfurt) for call in rsps.calls)
 
 
 def test_govern_over_http_on_loopback_cp4d(ledger: StateStore) -> None:
@@ -231,6 +270,8 @@ def test_cleanup_of_an_asset_deleted_elsewhere(backend: FactsheetsBackend, ledge
     ("saas", {"model_entry_id": None}, "needs MODEL_ENTRY_ID"),
     ("saas", {"api_key": None}, "needs API_KEY"),
     ("saas", {"factsheets_url": "http://127.0.0.1:9"}, "FACTSHEETS_URL=.* cannot be used"),
+    ("saas", {"factsheets_region": "tokyo", "factsheets_url": SAAS_FACTSHEETS_URL},
+     "jp-tok.*FACTSHEETS_REGION=tokyo"),
     ("cp4d-password", {"cp4d_username": None}, "needs CP4D_USERNAME"),
     ("cp4d-password", {"cp4d_password": None}, "needs CP4D_PASSWORD or API_KEY"),
 ])

@@ -55,7 +55,7 @@ from mlmonitor_lib.errors import (
     ServiceError,
     SettingsError,
 )
-from mlmonitor_lib.settings import SAAS_FACTSHEETS_URL, Settings
+from mlmonitor_lib.settings import FACTSHEETS_REGION_URLS, Settings
 
 if TYPE_CHECKING:
     from mlmonitor_lib.state import Ledger, Service
@@ -63,7 +63,9 @@ if TYPE_CHECKING:
 SERVICE: Service = "factsheets"
 DISPLAY_NAME = "AI Factsheets"  # how errors name the service
 SDK_LOGGER = "ibm_aigov_facts_client"
-REGION = "dallas"  # the SDK's IBM Cloud hosts are Dallas's; unset, it makes useless calls
+# the SDK's region on CP4D (any value but Dallas would switch its IBM Cloud hosts); on IBM Cloud
+# FACTSHEETS_REGION chooses. Unset, the SDK makes useless calls.
+CP4D_REGION = "dallas"
 _log = logging.getLogger(__name__)
 _SESSION_LOCK = threading.Lock()
 T = TypeVar("T")
@@ -177,6 +179,21 @@ class _ErrorLog(logging.Handler):
 
     def tail(self) -> str:
         return f" (SDK logged: {' | '.join(self.messages[-2:])})" if self.messages else ""
+
+
+_DALLAS_CONFIG: dict[str, Any] = {}
+
+
+def _reset_region_config() -> None:
+    """The SDK switches region by updating its module-level ``prod_config`` in place (utils/
+    config.py ``ensure_sydney_override``), which outlives the client: put Dallas's values back
+    before each client, so a region never leaks into the next session."""
+    from ibm_aigov_facts_client.utils import config
+
+    if not _DALLAS_CONFIG:
+        _DALLAS_CONFIG.update(config.prod_config)
+    config.prod_config.clear()
+    config.prod_config.update(_DALLAS_CONFIG)
 
 
 def _import_sdk() -> Any:
@@ -318,12 +335,15 @@ class FactsheetsAdapter:
             if s.api_key is None:
                 raise SettingsError("AI Factsheets on IBM Cloud needs API_KEY: set it in the "
                                     "environment, .env or the MONITOR_CONFIG_FILE")
-            if s.effective_factsheets_url != SAAS_FACTSHEETS_URL:
+            regional = FACTSHEETS_REGION_URLS[s.factsheets_region]
+            if s.effective_factsheets_url != regional:
                 raise SettingsError(
                     f"FACTSHEETS_URL={s.effective_factsheets_url} cannot be used on IBM Cloud: the "
-                    f"SDK only talks to {SAAS_FACTSHEETS_URL}. Unset FACTSHEETS_URL, or use "
-                    "ENV=prem with CP4D_URL for another host")
-            return {"api_key": s.api_key.get_secret_value()}
+                    f"SDK only talks to its region's host ({regional} for FACTSHEETS_REGION="
+                    f"{s.factsheets_region}). Unset FACTSHEETS_URL and set FACTSHEETS_REGION, or "
+                    "use ENV=prem with CP4D_URL for another host")
+            return {"api_key": s.api_key.get_secret_value(), "region": s.factsheets_region,
+                    "service_instance_id": s.factsheets_instance_id}
         missing = [name for name, value in (("CP4D_URL", s.cp4d_url or s.factsheets_url),
                                             ("CP4D_USERNAME", s.cp4d_username)) if not value]
         if not (s.cp4d_password or s.api_key):
@@ -334,7 +354,7 @@ class FactsheetsAdapter:
             "api_key": s.api_key.get_secret_value()}  # type: ignore[union-attr]
         config = sdk.CloudPakforDataConfig(service_url=s.effective_factsheets_url,
                                            username=s.cp4d_username, **secret)
-        return {"cloud_pak_for_data_configs": config}
+        return {"cloud_pak_for_data_configs": config, "region": CP4D_REGION}
 
     def _client(self, session: _Session, experiment_name: str | None = None) -> Any:
         """A fresh client (class-level config: never reuse one across sessions). Without an
@@ -342,10 +362,13 @@ class FactsheetsAdapter:
         sdk = _import_sdk()
         tracing = ({"experiment_name": experiment_name} if experiment_name
                    else {"disable_tracing": True})
-        with session.step("login", "check API_KEY (IBM Cloud) or CP4D_URL, CP4D_USERNAME and "
+        _reset_region_config()
+        with session.step("login", "check API_KEY, FACTSHEETS_REGION and FACTSHEETS_INSTANCE_ID "
+                          "(IBM Cloud: the instance must exist in that region; unset, the "
+                          "account's default one) or CP4D_URL, CP4D_USERNAME and "
                           "CP4D_PASSWORD/API_KEY, and that the service is reachable"):
             return sdk.AIGovFactsClient(**self._credentials(sdk), **tracing,
-                                        enable_autolog=False, external_model=True, region=REGION)
+                                        enable_autolog=False, external_model=True)
 
     @contextlib.contextmanager
     def _session(self) -> Iterator[_Session]:
