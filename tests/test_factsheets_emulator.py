@@ -7,6 +7,7 @@ root-logger edits never leak into the test process.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -301,10 +302,88 @@ def test_models_of_a_use_case_and_deleting_a_use_case_in_use(world: World) -> No
     listed = requests.get(
         f"{SAAS_FACTSHEETS_URL}/v1/aigov/model_inventory/model_entries/{ENTRY}/models",
         params={"catalog_id": CATALOG}, headers=headers, timeout=5)
-    assert [m["metadata"]["asset_id"] for m in listed.json()["models"]] == [asset.id]
+    assert [m["id"] for m in listed.json()["physical_models"]] == [asset.id]
     refused = requests.delete(f"{SAAS_FACTSHEETS_URL}/v2/assets/{ENTRY}",
                               params={"catalog_id": CATALOG}, headers=headers, timeout=5)
     assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == "asset_in_use"
+
+
+
+def track_new_model(sdk: Any, client: Any, identifier: str) -> Any:
+    model = save_model(sdk, client, identifier)
+    usecase = client.assets.get_ai_usecase(ai_usecase_id=ENTRY, catalog_id=CATALOG)
+    model.track(usecase=usecase, approach=usecase.get_approaches()[0], version_number="minor")
+    return model
+
+
+@pytest.mark.parametrize("make_client", [saas_client, cp4d_client], ids=["saas", "cp4d"])
+def test_get_tracked_models_answers_physical_models(world: World, sdk: Any, make_client: Any
+                                                    ) -> None:
+    client = make_client(sdk)
+    model = track_new_model(sdk, client, "sm-mnist-model")
+    save_model(sdk, client, "untracked-model")  # not in the use case, not listed
+    usecase = client.assets.get_ai_usecase(ai_usecase_id=ENTRY, catalog_id=CATALOG)
+    [row] = usecase.get_tracked_models()
+    assert row == {  # the row IBM/mlmonitor recorded from the service (use_case_aws.py)
+        "id": model.get_id(), "name": "sm-mnist-model", "type": "external_model",
+        "container_id": CATALOG, "container_name": "Model inventory",
+        "container_type": "catalog", "is_deleted": False,
+        "master_id": hashlib.md5(b"sm-mnist-model").hexdigest(), "source_asset_id": "",
+        "algorithm": "", "deployment_space_type": "development",
+        "deployments": [{"id": hashlib.md5(b"sm-mnist-model-ep").hexdigest(),
+                         "status": "Pending Evaluation", "name": "sm-mnist-model-ep"}],
+        "openpages_details": {}}
+
+
+def test_get_tracked_models_of_unknown_use_case_is_not_found(world: World) -> None:
+    reply = requests.get(
+        f"{SAAS_FACTSHEETS_URL}/v1/aigov/model_inventory/model_entries/nope/models",
+        params={"catalog_id": CATALOG}, headers={"Authorization": f"Bearer {world.token()}"},
+        timeout=5)
+    assert reply.status_code == 404
+    assert reply.json()["errors"][0]["message"] == (
+        f"model use case nope was not found in catalog {CATALOG}.")
+
+
+@pytest.mark.parametrize("make_client", [saas_client, cp4d_client], ids=["saas", "cp4d"])
+def test_relate_models_puts_the_model_in_the_reference_models_row(world: World, sdk: Any,
+                                                                  make_client: Any) -> None:
+    client = make_client(sdk)
+    reference = track_new_model(sdk, client, "training-job")
+    model = track_new_model(sdk, client, "sagemaker-model")
+    usecase = client.assets.get_ai_usecase(ai_usecase_id=ENTRY, catalog_id=CATALOG)
+    usecase.relate_models(reference_model_asset_id=reference.get_id(),
+                          model_asset_id=model.get_id())
+    rows = {r["id"]: r for r in usecase.get_tracked_models()}
+    assert rows[model.get_id()]["master_id"] == rows[reference.get_id()]["master_id"] == (
+        hashlib.md5(b"training-job").hexdigest())
+
+
+@pytest.mark.parametrize(("body", "status", "message"), [
+    ({"model_id": "m"}, 400, "reference_model_id is required"),
+    ({"reference_model_id": "r"}, 400, "model_id is required"),
+    ({"reference_model_id": "r", "model_id": "untracked"}, 404,
+     f"model r was not found in model use case {ENTRY}."),
+])
+def test_relate_models_refuses_what_the_use_case_does_not_track(
+        world: World, body: dict[str, str], status: int, message: str) -> None:
+    reply = requests.patch(
+        f"{SAAS_FACTSHEETS_URL}/v1/aigov/model_inventory/model_entries/{ENTRY}/relatemodels",
+        params={"catalog_id": CATALOG}, headers={"Authorization": f"Bearer {world.token()}"},
+        data=json.dumps(body), timeout=5)
+    assert reply.status_code == status
+    assert reply.json()["errors"][0]["message"] == message
+
+
+def test_a_deleted_model_is_no_longer_listed_linked_or_a_version(world: World, sdk: Any) -> None:
+    client = saas_client(sdk)
+    deleted = track_new_model(sdk, client, "sm-mnist-model").get_id()
+    kept = track_new_model(sdk, client, "another-model").get_id()
+    client.assets.remove_asset(asset_id=deleted, container_type="catalog", container_id=CATALOG)
+    usecase = client.assets.get_ai_usecase(ai_usecase_id=ENTRY, catalog_id=CATALOG)
+    assert [r["id"] for r in usecase.get_tracked_models()] == [kept]
+    versions = usecase.get_approaches()[0].get_versions()
+    assert deleted not in json.dumps(versions) and len(versions) == 1
 
 
 # notebook experiments (training facts) -----------------------------------------------------------
@@ -360,3 +439,174 @@ def test_reset_keeps_only_a_platform_asset_catalog(world: World) -> None:
     world.backend.reset()
     assert not (world.backend.assets or world.backend.use_cases or world.backend.experiments)
     assert [c.id for c in world.backend.list_catalogs()] == [world.backend.pac_id]
+
+
+# the original project's govern and cleanup, replayed --------------------------------------------
+# IBM/mlmonitor (the project this suite replaces) governs a SageMaker model in three steps, each
+# re-typed here from its source, SDK calls unchanged, raw requests as it sends them:
+#   training   mlmonitor/use_case_mnist_pt/pytorch_train.py (in the SageMaker training job): a
+#              model asset named after the training job, tracked, no deployment;
+#   govern     mlmonitor/src/factsheets/deployments.py (add_aws_deployment_details) then
+#              mlmonitor/src/aws/deploy_sagemaker_endpoint.py (govern_sagemaker_endpoint): an asset
+#              for the SageMaker model with the endpoint as deployment, tracked, then related to the
+#              training asset through FactsheetHelpers.get_models + relatemodels;
+#   cleanup    mlmonitor/src/wos/cleanup_resources.py (cleanup_external_model_assets): list, then
+#              for each of the two assets unlink (expects 204) and delete (expects 204).
+# The job name is the endpoint name in that project ("jobname are always assigned as Sagemaker
+# Endpoint Name", use_case_aws.py), which is what lets govern find the training asset by name.
+ENDPOINT = "sm-mnist-cnn-pytorch-2026-11-30-00-00-00-000"
+SM_MODEL = "pytorch-inference-2026-11-30-00-05-00-000"
+
+
+class OriginalHelpers:
+    """mlmonitor/src/factsheets/utils.py FactsheetHelpers: raw requests, as the project sends."""
+
+    def __init__(self, env: str, model_entry_id: str = ENTRY, catalog_id: str = CATALOG) -> None:
+        self.env, self.entry, self.catalog = env, model_entry_id, catalog_id
+        self.base_url = SAAS_FACTSHEETS_URL if env == "saas" else CP4D
+
+    def authenticate(self) -> dict[str, str]:
+        if self.env == "saas":
+            reply = requests.post("https://iam.cloud.ibm.com/identity/token", timeout=5, data={
+                "apikey": API_KEY, "grant_type": "urn:ibm:params:oauth:grant-type:apikey"})
+            token = reply.json()["access_token"]
+        else:
+            reply = requests.post(f"{CP4D}/icp4d-api/v1/authorize", timeout=5,
+                                  headers={"Content-Type": "application/json",
+                                           "Accept": "application/json"},
+                                  json={"username": USER, "password": PASSWORD})
+            token = reply.json()["token"]
+        assert reply.ok, reply.text
+        return {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+
+    def get_models(self) -> dict[str, Any]:
+        url = (f"{self.base_url}/v1/aigov/model_inventory/model_entries/{self.entry}/models"
+               f"?catalog_id={self.catalog}&allow_metadata_on_dpr_deny=true")
+        return requests.get(url, headers=self.authenticate(), timeout=5).json()
+
+    def relatemodels(self, reference_model_id: str, model_id: str) -> dict[str, Any]:
+        url = (f"{self.base_url}/v1/aigov/model_inventory/model_entries/{self.entry}/relatemodels"
+               f"?catalog_id={self.catalog}&allow_metadata_on_dpr_deny=true")
+        body = {"reference_model_id": reference_model_id, "model_id": model_id}
+        return requests.patch(url, headers=self.authenticate(), data=json.dumps(body),
+                              timeout=5).json()
+
+    def unlink_model_asset_from_entry(self, model_asset_id: str, container_id: str,
+                                      container_type: str) -> int:
+        url = (f"{self.base_url}/v1/aigov/model_inventory/models/{model_asset_id}/model_entry"
+               f"?{container_type}_id={container_id}")
+        return requests.delete(url, headers=self.authenticate(), timeout=5).status_code
+
+    def delete_asset(self, model_asset_id: str, container_id: str, container_type: str) -> int:
+        url = f"{self.base_url}/v2/assets/{model_asset_id}?{container_type}_id={container_id}"
+        return requests.delete(url, headers=self.authenticate(), timeout=5).status_code
+
+
+def model_by_deployment(models: dict[str, Any], deployment_name: str) -> dict[str, Any] | None:
+    """utils.py get_model_id_by_deployment_name(key=None): exactly one or None."""
+    found = [m for m in models.get("physical_models")
+             if deployment_name in [d.get("name") for d in m["deployments"]]]
+    assert len(found) <= 1, found  # the original raises ValueError here
+    return found[0] if found else None
+
+
+def model_by_name(models: dict[str, Any], name: str, state: str = "development"
+                  ) -> dict[str, Any] | None:
+    """utils.py get_model_id_by_model_name(key=None): exactly one or None."""
+    found = [m for m in models.get("physical_models")
+             if m["name"] == name and m["deployment_space_type"] == state]
+    assert len(found) <= 1, found
+    return found[0] if found else None
+
+
+def original_client(sdk: Any, env: str, experiment_name: str) -> Any:
+    """The project's AIGovFactsClient, as both steps build it: no region, autolog off."""
+    common = {"experiment_name": experiment_name, "set_as_current_experiment": True,
+              "external_model": True, "enable_autolog": False}
+    if env == "saas":
+        return sdk.AIGovFactsClient(api_key=API_KEY, **common)
+    config = sdk.CloudPakforDataConfig(service_url=CP4D, username=USER, password=PASSWORD)
+    return sdk.AIGovFactsClient(cloud_pak_for_data_configs=config, **common)
+
+
+def original_training(sdk: Any, env: str) -> Any:
+    """pytorch_train.py: trace, params, metric, tags, export, model asset, track."""
+    client = original_client(sdk, env, ENDPOINT)
+    client.manual_log.start_trace()
+    run_id = client.runs.get_current_run_id()
+    client.runs.log_params(run_id=run_id, params={"epochs": 5, "batch_size": 64})
+    client.runs.log_metric(run_id=run_id, key="training_time", value=12.5)
+    client.manual_log.set_tags(tags={"engineering": "ML Platform"})
+    client.export_facts.export_payload_manual(run_id)
+    model = client.external_model_facts.save_external_model_asset(
+        model_identifier=ENDPOINT, name=ENDPOINT, catalog_id=CATALOG,
+        description="sagemaker Pytorch CNN MNIST")
+    usecase = client.assets.get_ai_usecase(ai_usecase_id=ENTRY, catalog_id=CATALOG)
+    model.track(usecase=usecase, approach=usecase.get_approaches()[0], version_number="minor",
+                grc_model=None)
+    return model
+
+
+def original_govern(sdk: Any, env: str) -> dict[str, Any]:
+    """deployments.py add_aws_deployment_details + deploy_sagemaker_endpoint.py's relate step."""
+    client = original_client(sdk, env, ENDPOINT)
+    client.manual_log.start_trace()
+    run_id = client.runs.get_current_run_id()
+    client.manual_log.log_params({"EndpointName": ENDPOINT})
+    client.manual_log.log_params({"EndpointName": ENDPOINT, "ModelName": SM_MODEL,
+                                  "framework": "TensorFlowModel"})
+    deployment = sdk.DeploymentDetails(identifier=ENDPOINT, name=ENDPOINT,
+                                       deployment_type="online", scoring_endpoint=ENDPOINT)
+    client.export_facts.export_payload_manual(run_id)
+    model = client.external_model_facts.save_external_model_asset(
+        model_identifier=SM_MODEL, name=SM_MODEL, description="MNIST CNN",
+        deployment_details=deployment, catalog_id=CATALOG)
+    usecase = client.assets.get_ai_usecase(ai_usecase_id=ENTRY, catalog_id=CATALOG)
+    # the original swallows a ClientError here ("already tracked"); let one fail the test
+    model.track(usecase=usecase, approach=usecase.get_approaches()[0], version_number="minor")
+
+    helpers = OriginalHelpers(env)
+    models = helpers.get_models()
+    reference = model_by_name(models, ENDPOINT)
+    deployed = model_by_deployment(models, ENDPOINT)
+    assert reference and deployed, models  # the original only logs and skips the relate
+    return helpers.relatemodels(reference_model_id=reference["id"], model_id=deployed["id"])
+
+
+def original_cleanup(env: str) -> int:
+    """cleanup_resources.py cleanup_external_model_assets (delete_dev forced True there)."""
+    helpers = OriginalHelpers(env)
+    models = helpers.get_models()
+    deleted = 0
+    for asset in (model_by_name(models, ENDPOINT), model_by_deployment(models, ENDPOINT)):
+        assert asset, models  # the original logs "No model asset found" and goes on
+        where = {"container_id": asset.get("container_id"),
+                 "container_type": asset.get("container_type")}
+        assert helpers.unlink_model_asset_from_entry(asset.get("id"), **where) == 204
+        assert helpers.delete_asset(asset.get("id"), **where) == 204
+        deleted += 1
+    return deleted
+
+
+@pytest.mark.parametrize("env", ["saas", "prem"])
+def test_original_projects_govern_and_cleanup_run_to_the_end(world: World, sdk: Any, env: str
+                                                            ) -> None:
+    import mlflow
+
+    trained = original_training(sdk, env)
+    try:
+        related = original_govern(sdk, env)
+    finally:  # the original never ends govern's trace (its process exits): end it here
+        mlflow.end_run()
+    assert related["physical_models"]
+    listed = OriginalHelpers(env).get_models()["physical_models"]
+    by_name = {m["name"]: m for m in listed}
+    assert set(by_name) == {ENDPOINT, SM_MODEL}
+    # relatemodels puts the deployed model in the training model's row: same master_id
+    assert by_name[SM_MODEL]["master_id"] == by_name[ENDPOINT]["master_id"]
+    assert by_name[ENDPOINT]["id"] == trained.get_id()
+
+    assert original_cleanup(env) == 2
+    assert OriginalHelpers(env).get_models() == {"physical_models": []}
+    assert not world.backend.assets
+    assert world.backend.tracked_model_versions(ENTRY, CATALOG)[0].versions == []

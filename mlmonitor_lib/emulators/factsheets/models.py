@@ -3,7 +3,10 @@
 Everything is id-keyed and guarded by one lock, so the same backend can be served in-process on
 ``responses`` and over HTTP from a threaded loopback server at once. Each resource knows its
 wire shape (``to_wire``), as moto's models do; the handlers in :mod:`.responses` only pick the
-resource and the status code. Shapes follow what ``ibm-aigov-facts-client`` 1.0.107 reads.
+resource and the status code. Shapes follow what ``ibm-aigov-facts-client`` 1.0.107 reads; the
+model-entry listing and ``relatemodels`` also follow what IBM/mlmonitor sends and reads
+(``mlmonitor/src/factsheets/utils.py``), with the physical-model row it recorded from the service
+(``mlmonitor/src/model/use_case_aws.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from mlmonitor_lib.emulators.routing import HttpError
 WX_GOV_RESOURCE_ID = "2ad019f3-0fd6-4c25-966d-f3952481a870"
 # Every model use case starts with this approach, as in the product.
 DEFAULT_APPROACH_ID = "00000000-0000-0000-0000-000000000000"
+# A model's deployment as the model-entry listing shows it before any evaluation (the row
+# IBM/mlmonitor recorded from the service, mlmonitor/src/model/use_case_aws.py).
+PENDING_EVALUATION = "Pending Evaluation"
 # Heartbeat version: >= 4.8.3 so the SDK takes its current code paths (it compares strings).
 DEFAULT_VERSION = "5.2.0"
 
@@ -180,7 +186,16 @@ class ModelAsset:
     training_data_references: list[dict[str, Any]] = field(default_factory=list)
     notebook_experiment: dict[str, Any] | None = None
     tracking: Tracking | None = None
+    # The row the model shares with others in its use case: starts as its own hashed identifier
+    # (``model_id``); ``relatemodels`` sets it to the reference model's. Source: the recorded row
+    # in mlmonitor/src/model/use_case_aws.py, whose master_id is md5(training job name) = the
+    # md5 of the reference model's identifier = its related deployment's id.
+    master_id: str = ""
+    environment: str = "development"  # deployment_space_type; set_environment_type moves it
     created_at: str = field(default_factory=_now)
+
+    def __post_init__(self) -> None:
+        self.master_id = self.master_id or self.model_id
 
     def to_wire(self) -> dict[str, Any]:
         system: dict[str, Any] = {"deployments": [dict(d) for d in self.deployments]}
@@ -203,6 +218,29 @@ class ModelAsset:
                                         "model_stub", self.created_at),
             "entity": entity,
             "href": f"/v2/assets/{self.id}?catalog_id={self.catalog_id}",
+        }
+
+    def physical_model(self, catalog_name: str) -> dict[str, Any]:
+        """One ``physical_models`` row of ``GET .../model_entries/<use case>/models``: the fields
+        and values of the row IBM/mlmonitor recorded from the service for an external model
+        (mlmonitor/src/model/use_case_aws.py); the SDK's ``get_tracked_models`` returns these
+        rows and mlmonitor reads ``id``, ``name``, ``deployment_space_type``,
+        ``deployments[].name``, ``container_id`` and ``container_type``."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": "external_model",
+            "container_id": self.catalog_id,
+            "container_name": catalog_name,
+            "container_type": "catalog",
+            "is_deleted": False,
+            "master_id": self.master_id,
+            "source_asset_id": "",
+            "algorithm": "",
+            "deployment_space_type": self.environment,
+            "deployments": [{"id": d.get("id"), "status": PENDING_EVALUATION,
+                             "name": d.get("name")} for d in self.deployments],
+            "openpages_details": {},
         }
 
     def search_row(self) -> dict[str, Any]:
@@ -335,6 +373,9 @@ class FactsheetsBackend:
         with self._lock:
             asset = self.get_asset(asset_id, catalog_id)
             if isinstance(asset, ModelAsset):
+                uc = asset.tracking and self.use_cases.get(asset.tracking.model_entry_id)
+                if uc:  # no longer listed, linked, nor a version of its approach
+                    self._drop_versions_of(asset_id, uc)
                 del self.assets[asset_id]
                 for exp_id in [e.id for e in self.experiments.values()
                                if e.model_asset_id == asset_id]:
@@ -482,3 +523,27 @@ class FactsheetsBackend:
             self.get_use_case(use_case_id, catalog_id)
             return [a for a in self.assets.values()
                     if a.tracking and a.tracking.model_entry_id == use_case_id]
+
+    def physical_models(self, use_case_id: str, catalog_id: str) -> list[dict[str, Any]]:
+        """The ``physical_models`` rows of the models a use case tracks, oldest first."""
+        with self._lock:
+            return [m.physical_model(self.catalogs[m.catalog_id].name)
+                    for m in self.models_of_use_case(use_case_id, catalog_id)]
+
+    def relate_models(self, use_case_id: str, catalog_id: str, body: dict[str, Any]
+                      ) -> ModelAsset:
+        """``PATCH .../model_entries/<use case>/relatemodels`` (the SDK's
+        ``relate_models``: "Relates two models by updating the master_id, placing them in the
+        same row"): ``model_id`` takes ``reference_model_id``'s master_id. Both must be models
+        the use case tracks."""
+        for required in ("reference_model_id", "model_id"):
+            if not isinstance(body.get(required), str) or not body[required]:
+                raise bad_request(f"{required} is required", "missing_property")
+        with self._lock:
+            tracked = {m.id: m for m in self.models_of_use_case(use_case_id, catalog_id)}
+            for required in ("reference_model_id", "model_id"):
+                if body[required] not in tracked:
+                    raise NotFound("model", body[required], f"model use case {use_case_id}")
+            model = tracked[body["model_id"]]
+            model.master_id = tracked[body["reference_model_id"]].master_id
+            return model

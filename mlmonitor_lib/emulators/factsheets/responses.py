@@ -107,9 +107,20 @@ class FactsheetsResponses:
         return json_response(200, approach.to_wire())
 
     def models_of_use_case(self, request: Request) -> Response:
-        models = self.backend.models_of_use_case(request.params["use_case_id"],
-                                                 request.query.get("catalog_id", ""))
-        return json_response(200, {"models": [m.to_wire() for m in models]})
+        """``physical_models``: the key the SDK's ``get_tracked_models`` and IBM/mlmonitor's
+        ``get_model_id_by_*`` read."""
+        rows = self.backend.physical_models(request.params["use_case_id"],
+                                            request.query.get("catalog_id", ""))
+        return json_response(200, {"physical_models": rows})
+
+    def relate_models(self, request: Request) -> Response:
+        """Exactly 200, which the SDK's ``relate_models`` checks; IBM/mlmonitor reads the reply
+        as JSON. Its body is not documented where we could read it: we answer the use case's
+        listing, which shows the new shared ``master_id``."""
+        use_case_id, catalog_id = request.params["use_case_id"], request.query.get("catalog_id", "")
+        self.backend.relate_models(use_case_id, catalog_id, request.json() or {})
+        return json_response(200, {"physical_models": self.backend.physical_models(use_case_id,
+                                                                                 catalog_id)})
 
     def track(self, request: Request) -> Response:
         asset_id = request.params["asset_id"]

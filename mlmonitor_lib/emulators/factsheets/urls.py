@@ -37,8 +37,13 @@ def make_router(backend: FactsheetsBackend, iam_backend: IamBackend) -> Router:
             Route("GET", "/v2/asset_types/{type_name}", g(r.get_asset_type)),
             Route("GET", USE_CASE + "/tracked_model_versions", g(r.tracked_model_versions)),
             Route("POST", USE_CASE + "/version_approach", g(r.create_approach)),
+            # SDK: asset_utils_me.py get_tracked_models (GET, reads physical_models) and
+            # relate_models (PATCH, expects 200); IBM/mlmonitor src/factsheets/utils.py
+            # get_models and relatemodels send the same requests.
             Route("GET", INVENTORY + "/model_entries/{use_case_id}/models",
                   g(r.models_of_use_case)),
+            Route("PATCH", INVENTORY + "/model_entries/{use_case_id}/relatemodels",
+                  g(r.relate_models)),
             Route("POST", INVENTORY + "/models/{asset_id}/model_entry", g(r.track)),
             Route("DELETE", INVENTORY + "/models/{asset_id}/model_entry", g(r.untrack)),
         ],
