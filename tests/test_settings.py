@@ -183,6 +183,7 @@ def test_original_credentials_file_maps_every_key_from_the_env_section(
     leaked = {v for k, v in other.items() if v != expected.get(k)} & loaded
     assert not leaked, leaked
     assert "db2-user" not in loaded and "orch-user" not in loaded
+    assert mapped["API_KEY"] not in repr(s) and "made-up-secret-access-key" not in repr(s)
 
 
 def test_original_credentials_file_urls(monkeypatch, original_cfg):
