@@ -474,7 +474,7 @@ class OriginalHelpers:
             reply = requests.post(f"{CP4D}/icp4d-api/v1/authorize", timeout=5,
                                   headers={"Content-Type": "application/json",
                                            "Accept": "application/json"},
-                                  json={"username": USER, "password": PASSWORD})
+                                  json={"username": USER, "api_key": PASSWORD})
             token = reply.json()["token"]
         assert reply.ok, reply.text
         return {"Authorization": f"Bearer {token}", "content-type": "application/json"}
@@ -525,7 +525,8 @@ def original_client(sdk: Any, env: str, experiment_name: str) -> Any:
               "external_model": True, "enable_autolog": False}
     if env == "saas":
         return sdk.AIGovFactsClient(api_key=API_KEY, **common)
-    config = sdk.CloudPakforDataConfig(service_url=CP4D, username=USER, password=PASSWORD)
+    # the project logs in to CP4D with a username and API key (the emulated user's secret)
+    config = sdk.CloudPakforDataConfig(service_url=CP4D, username=USER, api_key=PASSWORD)
     return sdk.AIGovFactsClient(cloud_pak_for_data_configs=config, **common)
 
 
