@@ -1028,3 +1028,17 @@ def test_planned_drop_still_drops_over_loopback(loopback, wos_faults, token):
     assert wos_faults.injected == {"drop": 1}
     again = requests.get(f"{url}/openscale/{DEFAULT_INSTANCE_ID}/v2/data_marts", headers=headers)
     assert again.status_code == 200
+
+
+def test_request_meta_columns_are_stored_with_their_scoring(client, structured_subscription_id):
+    """IBM's payload logging page (docs SSQNUZ 3.5/4.0): a request may carry
+    meta {fields, values}, one meta row per scoring, stored beside the features."""
+    payload = _data_set(client, structured_subscription_id, "payload_logging")
+    request = {"fields": ["AGE", "BP"], "values": [[28, "LOW"], [40, "HIGH"]],
+               "meta": {"fields": ["SEX"], "values": [["F"], ["M"]]}}
+    response = {"fields": ["predicted_label", "score"],
+                "values": [[0, [0.9, 0.1]], [1, [0.2, 0.8]]]}
+    rows = _store(client, payload, [_payload(scoring_id="m", request=request,
+                                             response=response)], 2)
+    _same(rows[0], {"AGE": 28, "BP": "LOW", "SEX": "F", "predicted_label": 0})
+    _same(rows[1], {"AGE": 40, "BP": "HIGH", "SEX": "M", "score": [0.2, 0.8]})
