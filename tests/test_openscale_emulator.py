@@ -344,7 +344,7 @@ NOTEBOOK_RESOURCE = {
 def test_deployment_resource_reproduces_the_notebooks_recorded_resource():
     from mlmonitor_lib.emulators.openscale.discovery import deployment_resource
 
-    utc = dt.timezone.utc
+    utc = dt.UTC
     entity = NOTEBOOK_RESOURCE["entity"]
     endpoint = {"EndpointName": entity["name"], "EndpointArn": entity["deployment_rn"],
                 "CreationTime": dt.datetime(2021, 6, 24, 5, 40, 41, 734000, utc),
