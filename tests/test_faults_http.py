@@ -9,8 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
+from fakes import sagemaker_endpoint
+from moto import mock_aws
 
+from mlmonitor_lib.emulators.openscale.discovery import sagemaker_from_session
 from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.transport import LoopbackServer
 from mlmonitor_lib.emulators.world import CP4D_URL, IbmServices, wait_settings
@@ -30,7 +34,15 @@ def ledger(tmp_path: Path) -> StateStore:
 
 @pytest.fixture
 def loopback(tmp_path: Path) -> Iterator[tuple[IbmServices, Settings]]:
-    services = IbmServices.create(tmp_path)
+    with mock_aws():  # the SageMaker OpenScale asks for the provider's deployments
+        session = boto3.Session(region_name="ca-central-1", aws_access_key_id="test-access-key",
+                                aws_secret_access_key="not-a-secret")
+        sagemaker_endpoint(session, ENDPOINT)
+        services = IbmServices.create(tmp_path, sagemaker=sagemaker_from_session(session))
+        yield from _served(services)
+
+
+def _served(services: IbmServices) -> Iterator[tuple[IbmServices, Settings]]:
     (router,) = services.routers("prem").values()
     with LoopbackServer(router) as server, instant_sdk_waits():
         yield services, Settings(

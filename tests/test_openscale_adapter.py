@@ -11,14 +11,18 @@ import subprocess
 import sys
 import time
 
+import boto3
 import numpy as np
 import pytest
 import requests
 import responses
+from fakes import sagemaker_endpoint
+from moto import mock_aws
 
 from mlmonitor_lib.emulators.iam import IamBackend
 from mlmonitor_lib.emulators.iam import make_router as iam_router
 from mlmonitor_lib.emulators.openscale import DEFAULT_INSTANCE_ID, OpenScaleBackend, make_router
+from mlmonitor_lib.emulators.openscale.discovery import md5, sagemaker_from_session
 from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.routing import Router
 from mlmonitor_lib.emulators.transport import LoopbackServer, mount
@@ -67,15 +71,32 @@ def iam() -> IamBackend:
 
 
 @pytest.fixture
-def backend() -> OpenScaleBackend:
-    return OpenScaleBackend(":memory:", Pace("instant"))
+def aws():
+    """moto holding the InService endpoint the monitor subscribes, in the settings' region."""
+    with mock_aws():
+        session = boto3.Session(region_name="ca-central-1", aws_access_key_id="test-access-key",
+                                aws_secret_access_key=AWS_SECRET)
+        sagemaker_endpoint(session, ENDPOINT)
+        yield session
+
+
+@pytest.fixture
+def sagemaker(aws):
+    """How the emulated OpenScale reaches that SageMaker with a provider's keys."""
+    return sagemaker_from_session(aws)
+
+
+@pytest.fixture
+def backend(sagemaker) -> OpenScaleBackend:
+    return OpenScaleBackend(":memory:", Pace("instant"), sagemaker=sagemaker)
 
 
 BOTH = pytest.mark.parametrize("settings", ["saas", "prem"], indirect=True)
 
 
 @pytest.fixture
-def rsps():
+def rsps(aws):
+    """After moto (``aws``): a ``responses`` mock started before ``mock_aws`` is undone by it."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
 
@@ -240,6 +261,30 @@ def _replies(rsps, method: str, path_part: str, query_part: str = "") -> list:
     ]
 
 
+@BOTH
+def test_subscribe_uses_the_deployment_openscale_discovered(monitor, aws):
+    """IBM's flow: the subscription carries the asset, deployment and scoring endpoint that
+    the provider's deployment listing reported, not values made up from the endpoint name."""
+    reported = monitor.discover_deployment(ENDPOINT)
+    monitor.subscribe(ENDPOINT, SCORING_URL)
+    entity = monitor.client.subscriptions.get(monitor.ids["subscription"]).result.entity
+    model = aws.client("sagemaker").describe_model(ModelName=f"{ENDPOINT}-model")
+    assert entity.deployment.deployment_id == reported["metadata"]["guid"] == md5(ENDPOINT)
+    assert entity.deployment.name == ENDPOINT
+    assert entity.deployment.scoring_endpoint.url == ENDPOINT  # the notebook's SageMaker form
+    assert entity.asset.asset_id == md5(model["ModelName"])
+    assert entity.asset.url == model["PrimaryContainer"]["ModelDataUrl"]
+
+
+def test_subscribing_an_endpoint_openscale_does_not_list_names_it_and_the_fix(monitor):
+    with pytest.raises(ServiceError) as err:
+        monitor.subscribe("never-deployed")
+    message = str(err.value)
+    assert "does not list endpoint never-deployed (it lists: " + ENDPOINT + ")" in message
+    assert "InService" in message and "AWS_DEFAULT_REGION" in message
+    assert "subscription" not in monitor.ids
+
+
 def test_subscribe_waits_until_active_and_for_both_data_sets(monitor, rsps):
     monitor.subscribe(ENDPOINT, SCORING_URL)
     subscription = monitor.ids["subscription"]
@@ -289,11 +334,12 @@ def test_records_never_counted_fail_after_the_deadline(iam, backend, rsps, monke
     assert clock.now - logging_started == 65  # 13 pauses of 5 s, as IBM/mlmonitor waits
 
 
-def test_subscription_never_active_is_a_service_error_and_stays_ledgered(iam, rsps, ledger):
+def test_subscription_never_active_is_a_service_error_and_stays_ledgered(sagemaker, iam, rsps,
+                                                                         ledger):
     """The SDK gives up after its 300 s (it returns None): the adapter says so, and the
     subscription OpenScale did create is in the ledger for cleanup."""
     frozen = FakeClock()  # realistic pace on a clock that never moves: always "preparing"
-    backend = OpenScaleBackend(":memory:", Pace("realistic"), clock=frozen)
+    backend = OpenScaleBackend(":memory:", Pace("realistic"), clock=frozen, sagemaker=sagemaker)
     mount(rsps, IAM, iam_router(iam))
     mount(rsps, WOS, make_router(backend, iam))
     monitor = OpenScaleMonitor(saas_settings(), ledger)
@@ -305,11 +351,11 @@ def test_subscription_never_active_is_a_service_error_and_stays_ledgered(iam, rs
     assert {"subscription", "performance", "model_health"} <= ledgered
 
 
-def test_full_flow_at_realistic_pace_without_sleeping(iam, rsps, ledger):
+def test_full_flow_at_realistic_pace_without_sleeping(sagemaker, iam, rsps, ledger):
     """States change with (injected) time: the SDK's compressed 5 s sleeps and the adapter's
     pauses move the clock the emulator reads; nothing really sleeps."""
     clock = FakeClock()
-    backend = OpenScaleBackend(":memory:", Pace("realistic"), clock=clock)
+    backend = OpenScaleBackend(":memory:", Pace("realistic"), clock=clock, sagemaker=sagemaker)
     mount(rsps, IAM, iam_router(iam))
     mount(rsps, WOS, make_router(backend, iam))
     settings = saas_settings().model_copy(update={"wait_first_s": 0.05, "wait_max_s": 0.4})
@@ -422,5 +468,8 @@ def test_full_flow_over_a_loopback_server_in_cp4d_form(iam, backend, ledger):
         monitor.log_feedback(*synthetic(12, 11 / 12)[0:3], batch_size=5)
         result = monitor.evaluate()
         assert result.metrics["accuracy"] == pytest.approx(11 / 12) and result.passed
+        # discovered over plain HTTP (the SDK's list_assets would have forced https://)
+        subscription = monitor.client.subscriptions.get(monitor.ids["subscription"]).result
+        assert subscription.entity.deployment.deployment_id == md5(ENDPOINT)
         assert monitor.cleanup()["subscriptions"] == 1
     assert ledger.alive("wos") == []

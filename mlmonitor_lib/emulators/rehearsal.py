@@ -114,7 +114,12 @@ class RehearsalWorld:
                                              port=self.aws_port)
         ensure_execution_role(self.server_session)
 
-        self.ibm = IbmServices.create(self.workdir, self.pace)
+        from mlmonitor_lib.emulators.openscale.discovery import sagemaker_from_session
+
+        # OpenScale's server side reaches SageMaker as the front does (its own session to moto,
+        # with the data-plane hooks), acting with each provider's keys and region.
+        self.ibm = IbmServices.create(self.workdir, self.pace,
+                                      sagemaker=sagemaker_from_session(self.server_session))
         self.ibm_url = serve_cp4d_cluster(self._stack, self.ibm, port=self.ibm_port)
         self.settings = self.settings_for(self.flavour)
         self.session = boto3_session(self.settings)  # what live builds: nothing installed

@@ -58,9 +58,11 @@ class IbmServices:
     fault_plans: dict[str, Any] = field(default_factory=dict)  # service -> FaultPlan
 
     @classmethod
-    def create(cls, workdir: Path, pace: Pace | None = None) -> IbmServices:
+    def create(cls, workdir: Path, pace: Pace | None = None,
+               sagemaker: Any = None) -> IbmServices:
         """Fresh emulators; ``pace`` drives OpenScale's state machines (default:
-        ``MLMONITOR_PACE``)."""
+        ``MLMONITOR_PACE``); ``sagemaker`` is how OpenScale reaches SageMaker with a provider's
+        keys (:func:`~.openscale.discovery.sagemaker_from_session`), to list its deployments."""
         import inspect
 
         from mlmonitor_lib.emulators.factsheets import FactsheetsBackend
@@ -75,7 +77,8 @@ class IbmServices:
         factsheets.add_model_use_case(catalog_id, model_entry_id, name=USE_CASE_NAME)
         paced = "pace" in inspect.signature(OpenScaleBackend).parameters
         openscale = OpenScaleBackend(str(workdir / "openscale.sqlite"),
-                                     **({"pace": pace or Pace.from_env()} if paced else {}))
+                                     **({"pace": pace or Pace.from_env()} if paced else {}),
+                                     sagemaker=sagemaker)
         return cls(iam, openscale, factsheets, api_key, password, catalog_id, model_entry_id)
 
     def routers(self, flavour: IbmFlavour) -> dict[str, Any]:
@@ -205,7 +208,9 @@ class MockWorld:
             responses.RequestsMock(assert_all_requests_are_fired=False))
         self.pace = Pace(self.pace) if isinstance(self.pace, str) else self.pace
         self._stack.enter_context(instant_sdk_waits(self.pace))
-        self.ibm = IbmServices.create(self.workdir, self.pace)
+        # OpenScale asks this world's SageMaker (moto + the local data plane, through the
+        # hooked session made below) with the provider's keys, as the real one asks AWS.
+        self.ibm = IbmServices.create(self.workdir, self.pace, sagemaker=self._sagemaker)
         for flavour in ("saas", "prem"):
             for url, router in self.ibm.routers(flavour).items():
                 mount(rsps, url, router)
@@ -216,6 +221,14 @@ class MockWorld:
         self._stack.callback(self.local_sagemaker.uninstall)
         ensure_execution_role(self.session)
         return self
+
+    def _sagemaker(self, credentials: dict[str, Any]) -> Any:
+        """A SageMaker client of this world's session acting with a provider's credentials."""
+        from mlmonitor_lib.emulators.openscale.discovery import sagemaker_from_session
+
+        if self.session is None:
+            raise RuntimeError("start() the world first")
+        return sagemaker_from_session(self.session)(credentials)
 
     def settings_for(self, flavour: IbmFlavour) -> Settings:
         """Settings reaching this world, with IBM reached as IBM Cloud or as CP4D."""

@@ -444,12 +444,75 @@ class OpenScaleMonitor:
         self._record("service_provider", result.metadata.id, name=name)
         return result.metadata.id
 
+    # deployment discovery ---------------------------------------------------------------
+    def discover_deployment(self, endpoint_name: str) -> dict[str, Any]:
+        """The SageMaker provider's deployment named ``endpoint_name``, as OpenScale reports it.
+
+        IBM's flow for a SageMaker model (IBM/watson-openscale-samples, ``IBM Cloud/AWS
+        Sagemaker/notebooks/AI OpenScale and SageMaker ML Engine.ipynb``; IBM/mlmonitor
+        ``mlmonitor/src/wos/configure_wos_subscription.py``): list the provider's deployments
+        (OpenScale asks SageMaker with the provider's keys), pick the one whose ``entity.name``
+        is the endpoint, and subscribe with its asset, deployment and scoring-endpoint values.
+        """
+        data_mart_id = self.ids.get("data_mart") or self.ensure_data_mart()
+        provider_id = self.ids.get("service_provider") or self.add_sagemaker_provider()
+        with sdk_call(f"listing the deployments of SageMaker provider {provider_id}",
+                      "Check the AWS keys and region the provider was given."):
+            listing = self._provider_deployments(data_mart_id, provider_id)
+        resources = (listing or {}).get("resources") or []
+        for resource in resources:
+            if resource.get("entity", {}).get("name") == endpoint_name:
+                return resource
+        listed = ", ".join(r.get("entity", {}).get("name", "?") for r in resources) or "none"
+        raise ServiceError(
+            f"Watson OpenScale: the SageMaker provider {provider_id} does not list endpoint "
+            f"{endpoint_name} (it lists: {listed}). OpenScale lists only InService endpoints it "
+            f"sees with the provider's keys in region {self.settings.aws_default_region}: wait "
+            "until the endpoint is InService (deploy() first), check AWS_DEFAULT_REGION and the "
+            "AWS keys, then retry monitor()."
+        )
+
+    def _provider_deployments(self, data_mart_id: str, provider_id: str) -> dict[str, Any]:
+        """``GET /v1/ml_instances/<provider>/deployments?datamart_id=...&limit=1000``.
+
+        Through the SDK's own ``service_providers.list_assets`` when the service URL is https
+        (every real OpenScale). That method rewrites the URL to ``https://<host><path>``
+        whatever the service URL's scheme, so against a plain-HTTP service (rehearsal's
+        loopback cluster) it would speak TLS to an HTTP port: there the same request is built
+        by the SDK client's own ``prepare_request`` (same path, query, headers and
+        authentication) and sent by its ``send``, with only the scheme kept.
+        """
+        from urllib.parse import urlsplit
+
+        from ibm_watson_openscale.base_classes.watson_open_scale_v2 import get_sdk_headers
+
+        providers = self.client.service_providers
+        if urlsplit(self.client.service_url).scheme == "https":
+            return providers.list_assets(data_mart_id=data_mart_id,
+                                         service_provider_id=provider_id).result
+        service = providers.watson_open_scale
+        path = f"/v1/ml_instances/{provider_id}/deployments?datamart_id={data_mart_id}&limit=1000"
+        headers = get_sdk_headers(service_name=service.DEFAULT_SERVICE_NAME,
+                                  service_version="V1",
+                                  operation_id="get_asset_and_deployments_details")
+        request = service.prepare_request(method="GET", url=path, headers=headers)
+        built = urlsplit(request["url"])
+        request["url"] = f"{built.scheme}://{built.netloc}{path}"  # the SDK's rewrite, scheme kept
+        return service.send(request).result
+
     # subscription -----------------------------------------------------------------------
     def find_subscription(self, endpoint_name: str) -> str | None:
+        """The subscription whose deployment is named ``endpoint_name`` (of this monitor's
+        provider when it knows one); OpenScale gives deployments its own ids, so the name is
+        what identifies our endpoint."""
         with sdk_call("listing subscriptions", "Check your role on the instance."):
-            found = self.client.subscriptions.list(
-                deployment_deployment_id=endpoint_name
-            ).result.subscriptions
+            listed = self.client.subscriptions.list().result.subscriptions
+        provider_id = self.ids.get("service_provider")
+        found = [
+            s for s in listed
+            if s.entity.deployment is not None and s.entity.deployment.name == endpoint_name
+            and (provider_id is None or s.entity.service_provider_id == provider_id)
+        ]
         if not found:
             return None
         print(
@@ -461,7 +524,7 @@ class OpenScaleMonitor:
     def subscribe(
         self,
         endpoint_name: str,
-        scoring_url: str,
+        scoring_url: str | None = None,
         *,
         label_column: str = "target",
         prediction_field: str = "prediction",
@@ -469,7 +532,13 @@ class OpenScaleMonitor:
         class_labels: Sequence[Any] = (),
     ) -> str:
         """Subscribe the SageMaker endpoint (unstructured image, multiclass); an existing
-        subscription for the endpoint is reused. Creates data mart and provider if needed."""
+        subscription for the endpoint is reused. Creates data mart and provider if needed.
+
+        Asset, deployment and scoring endpoint are the values OpenScale reports for the
+        endpoint (:meth:`discover_deployment`), as in IBM's flow; ``scoring_url`` is not sent
+        (OpenScale's scoring endpoint for SageMaker is the endpoint name) and is accepted only
+        so existing callers keep working.
+        """
         from ibm_watson_openscale.base_classes.watson_open_scale_v2 import (
             Asset,
             AssetDeploymentRequest,
@@ -489,6 +558,9 @@ class OpenScaleMonitor:
         if existing:
             self.ids["subscription"] = existing
             return self._data_sets(existing)
+        found = self.discover_deployment(endpoint_name)
+        meta, entity = found["metadata"], found["entity"]
+        asset = entity["asset"]
         with self._adopting_orphans(endpoint_name), sdk_call(
             f"subscribing endpoint {endpoint_name}",
             "Check that the endpoint exists and the provider's credentials.",
@@ -498,18 +570,19 @@ class OpenScaleMonitor:
                 service_provider_id=provider_id,
                 background_mode=False,
                 asset=Asset(
-                    asset_id=endpoint_name,
-                    name=endpoint_name,
-                    url=scoring_url,
-                    asset_type=AssetTypes.MODEL,
+                    asset_id=asset["asset_id"],
+                    name=asset["name"],
+                    url=asset["url"],
+                    asset_type=asset.get("asset_type") or AssetTypes.MODEL,
                     input_data_type=InputDataType.UNSTRUCTURED_IMAGE,
                     problem_type=ProblemType.MULTICLASS_CLASSIFICATION,
                 ),
                 deployment=AssetDeploymentRequest(
-                    deployment_id=endpoint_name,
-                    name=endpoint_name,
-                    deployment_type=DeploymentTypes.ONLINE,
-                    scoring_endpoint=ScoringEndpointRequest(url=scoring_url),
+                    deployment_id=meta["guid"],
+                    url=meta["url"],
+                    name=entity["name"],
+                    deployment_type=entity.get("type") or DeploymentTypes.ONLINE,
+                    scoring_endpoint=ScoringEndpointRequest(url=entity["scoring_endpoint"]["url"]),
                 ),
                 asset_properties=AssetPropertiesRequest(
                     label_column=label_column,

@@ -35,3 +35,33 @@ class BadRequest(OpenScaleError):
 class Conflict(OpenScaleError):
     def __init__(self, message: str) -> None:
         super().__init__(409, "AIQCS0009E", message)
+
+
+class DeploymentNotReported(OpenScaleError):
+    """A subscription to a deployment the service provider does not report.
+
+    No public source gives the real service's code for this refusal; the stricter answer is
+    kept: 400 (the request names something the provider does not have: change it, do not
+    retry it), in the service's error shape.
+    """
+
+    def __init__(self, deployment_id: str, provider_id: str) -> None:
+        super().__init__(
+            400, "AIQCS0010E",
+            f"Deployment '{deployment_id}' is not one of the deployments service provider "
+            f"'{provider_id}' reports: list them with GET /v1/ml_instances/{provider_id}"
+            "/deployments and subscribe with a reported deployment.")
+
+
+class ProviderUnreachable(OpenScaleError):
+    """The provider's machine-learning engine refused OpenScale's call (keys, region)."""
+
+    def __init__(self, provider_id: str, reason: str) -> None:
+        super().__init__(
+            400, "AIQCS0011E",
+            f"Service provider '{provider_id}' could not list its deployments: {reason}")
+
+
+class NotEmulated(OpenScaleError):
+    def __init__(self, what: str) -> None:
+        super().__init__(501, "AIQCS0012E", f"The emulator does not serve {what}.")

@@ -23,7 +23,19 @@ from typing import Any
 
 from mlmonitor_lib.emulators.openscale import payloads
 from mlmonitor_lib.emulators.openscale.definitions import QUALITY, monitor_definitions
-from mlmonitor_lib.emulators.openscale.exceptions import BadRequest, Conflict, ResourceNotFound
+from mlmonitor_lib.emulators.openscale.discovery import (
+    LISTED_STATES,
+    SageMakerFactory,
+    list_deployments,
+)
+from mlmonitor_lib.emulators.openscale.exceptions import (
+    BadRequest,
+    Conflict,
+    DeploymentNotReported,
+    NotEmulated,
+    ProviderUnreachable,
+    ResourceNotFound,
+)
 from mlmonitor_lib.emulators.openscale.lifecycles import (
     ACTIVE,
     HIDDEN,
@@ -42,6 +54,7 @@ from mlmonitor_lib.emulators.pace import Pace
 DEFAULT_INSTANCE_ID = "7b2d4c6e-1f3a-4b5c-8d9e-0a1b2c3d4e5f"
 CP4D_INSTANCE_ID = "00000000-0000-0000-0000-000000000000"
 DEFAULT_MIN_FEEDBACK = 100
+SAGEMAKER = "amazon_sagemaker"  # ServiceTypes.AMAZON_SAGEMAKER
 KINDS = ("data_marts", "service_providers", "subscriptions", "data_sets", "monitor_instances")
 
 
@@ -63,6 +76,11 @@ class OpenScaleBackend:
     ``pace`` (default: ``MLMONITOR_PACE``) drives every state machine; ``delays`` are the real
     service's seconds per state; ``clock`` is injectable so tests of the realistic pace never
     sleep.
+
+    ``sagemaker`` makes a SageMaker client from a provider's posted credentials (the world
+    gives :func:`~.discovery.sagemaker_from_session` of its session): OpenScale itself calls
+    SageMaker to list a provider's deployments. ``listed_states`` are the endpoint states
+    listed (see :mod:`.discovery` for why only ``InService`` by default).
     """
 
     def __init__(
@@ -74,7 +92,11 @@ class OpenScaleBackend:
         *,
         delays: Delays | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sagemaker: SageMakerFactory | None = None,
+        listed_states: tuple[str, ...] = LISTED_STATES,
     ) -> None:
+        self.sagemaker = sagemaker
+        self.listed_states = tuple(listed_states)
         self.instance_ids = tuple(instance_ids)
         self.plan_name = plan_name
         self.records = RecordStore(db_path)
@@ -221,15 +243,43 @@ class OpenScaleBackend:
         entity["credentials"] = self._secret(body.get("credentials")) or {"secret_id": ""}
         return self._create("service_providers", entity)
 
+    def list_ml_deployments(self, provider_id: str, data_mart_id: str) -> dict[str, Any]:
+        """What ``GET /v1/ml_instances/<provider>/deployments`` answers: the deployments the
+        provider's engine holds, asked with the provider's own credentials."""
+        self._doc("data_marts", data_mart_id)
+        provider = self._doc("service_providers", provider_id)
+        if get_path(provider, "service_type") != SAGEMAKER:
+            raise NotEmulated(f"deployment discovery for '{get_path(provider, 'service_type')}'"
+                              " service providers (only amazon_sagemaker)")
+        if self.sagemaker is None:
+            raise NotEmulated("SageMaker here: the world gave this backend no SageMaker to ask")
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        with self._lock:
+            credentials = dict(self.credentials.get(
+                (get_path(provider, "credentials") or {}).get("secret_id", ""), {}))
+        try:
+            found = list_deployments(self.sagemaker(credentials), self.listed_states)
+        except ClientError as exc:
+            raise ProviderUnreachable(provider_id, str(exc)) from None
+        except BotoCoreError as exc:
+            raise ProviderUnreachable(provider_id, str(exc)) from None
+        return {"resources": found, "count": len(found)}
+
     # subscriptions -----------------------------------------------------------------------
     def add_subscription(self, body: dict[str, Any]) -> dict[str, Any]:
         """A ``preparing`` subscription; its payload logging and feedback data sets appear
-        once it is active and some seconds have passed (OpenScale creates them itself)."""
+        once it is active and some seconds have passed (OpenScale creates them itself).
+
+        For a SageMaker provider the deployment must be one the provider reports (asked at
+        once, as the listing is): IBM's flow subscribes only to discovered deployments."""
         self._doc("data_marts", body.get("data_mart_id") or "")
-        self._doc("service_providers", body.get("service_provider_id") or "")
+        provider = self._doc("service_providers", body.get("service_provider_id") or "")
         for required in ("asset", "deployment"):
             if not body.get(required):
                 raise BadRequest(f"A subscription needs '{required}'.")
+        if get_path(provider, "service_type") == SAGEMAKER:
+            self._check_reported(body, provider["metadata"]["id"])
         entity = payloads.scrub_subscription(body, self._secret)
         doc = self._create("subscriptions", entity, PREPARING)
         delays = self.lifecycles.delays
@@ -244,6 +294,12 @@ class OpenScaleBackend:
             self.lifecycles.start(data_set["metadata"]["id"], [(HIDDEN, seconds)], ACTIVE,
                                   after=walk)
         return self._view(doc, observe=False) or doc
+
+    def _check_reported(self, body: dict[str, Any], provider_id: str) -> None:
+        deployment_id = str((body.get("deployment") or {}).get("deployment_id") or "")
+        listing = self.list_ml_deployments(provider_id, body["data_mart_id"])
+        if deployment_id not in {r["metadata"]["guid"] for r in listing["resources"]}:
+            raise DeploymentNotReported(deployment_id, provider_id)
 
     def delete_subscription(self, rid: str) -> dict[str, Any]:
         """Delete a subscription with its data sets (and records) and monitor instances."""

@@ -100,6 +100,13 @@ class OpenScaleResponses:
     def service_providers_add(self, request: Request) -> Response:
         return json_response(201, self.backend.add_service_provider(_body(request)))
 
+    def ml_instances_deployments_list(self, request: Request) -> Response:
+        data_mart_id = request.query.get("datamart_id")
+        if not data_mart_id:
+            raise BadRequest("Query parameter 'datamart_id' is required.")
+        found = self.backend.list_ml_deployments(request.params["resource_id"], data_mart_id)
+        return json_response(200, found)
+
     def subscriptions_add(self, request: Request) -> Response:
         return json_response(201, self.backend.add_subscription(_body(request)))
 

@@ -2,7 +2,10 @@
 
 Paths are the SDK's, under ``<service_url>/openscale/<instance>/v2``; entitlements are checked
 at ``<service_url>/v1/entitlements`` (IBM Cloud only). ``{resource_id}`` is the one id a CRUD
-route names. The reset route serves tests and rehearsals (as moto's ``/moto-api/reset``).
+route names. A provider's deployments are listed at ``<host>/v1/ml_instances/<provider>/
+deployments``, outside the instance path: the SDK builds that URL from the host alone
+(``service_providers.list_assets``). The reset route serves tests and rehearsals (as moto's
+``/moto-api/reset``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ OPERATIONS = (
     ("GET", V2 + "/monitor_definitions/{resource_id}", "monitor_definitions_get"),
     ("POST", V2 + "/data_marts", "data_marts_add"),
     ("POST", V2 + "/service_providers", "service_providers_add"),
+    ("GET", "/v1/ml_instances/{resource_id}/deployments", "ml_instances_deployments_list"),
     ("POST", V2 + "/subscriptions", "subscriptions_add"),
     ("DELETE", V2 + "/subscriptions/{resource_id}", "subscriptions_delete"),
     ("POST", V2 + "/data_sets/{resource_id}/records", "records_add"),
