@@ -23,12 +23,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import boto3
 import numpy as np
 import responses
+from moto import mock_aws
 
 from mlmonitor_lib.emulators.iam import IamBackend
 from mlmonitor_lib.emulators.iam import make_router as iam_router
 from mlmonitor_lib.emulators.openscale import DEFAULT_INSTANCE_ID, OpenScaleBackend, make_router
+from mlmonitor_lib.emulators.openscale.discovery import sagemaker_from_session, seed_endpoint
 from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.transport import mount
 from mlmonitor_lib.emulators.world import wait_settings
@@ -36,6 +39,7 @@ from mlmonitor_lib.ibm.openscale import OpenScaleMonitor, instant_sdk_waits
 from mlmonitor_lib.settings import Settings
 
 IAM, WOS, KEY = "https://iam.bench.test", "https://wos.bench.test", "bench-api-key"
+REGION = "ca-central-1"
 RESULTS = Path(__file__).parent / "results" / "monitoring.json"
 RATIO_TARGET, EVAL_TARGET_S = 12.0, 2.0
 
@@ -52,7 +56,14 @@ def synthetic(n: int, seed: int) -> tuple[np.ndarray, ...]:
 def run_size(n: int, batch: int, workdir: Path) -> dict[str, Any]:
     """One fresh emulator (its own SQLite file) and one monitor; times each phase."""
     iam = IamBackend(api_keys={KEY: "bench"})
-    backend = OpenScaleBackend(str(workdir / f"wos-{n}.sqlite"))
+    # OpenScale discovers the endpoint in SageMaker (moto, with a seeded InService endpoint)
+    aws = mock_aws()
+    aws.start()
+    session = boto3.Session(aws_access_key_id="bench-access-key",
+                            aws_secret_access_key="bench-secret", region_name=REGION)
+    seed_endpoint(session, "bench-endpoint")
+    backend = OpenScaleBackend(str(workdir / f"wos-{n}.sqlite"),
+                               sagemaker=sagemaker_from_session(session))
     settings = Settings(
         env="saas",
         api_key=KEY,
@@ -61,6 +72,7 @@ def run_size(n: int, batch: int, workdir: Path) -> dict[str, Any]:
         wos_instance_id=DEFAULT_INSTANCE_ID,
         aws_access_key_id="bench-access-key",
         aws_secret_access_key="bench-secret",
+        aws_default_region=REGION,
         **wait_settings(Pace("instant")),  # the emulator's states advance per check
     )
     images, labels, predictions, probabilities = synthetic(n, seed=n)
@@ -93,6 +105,7 @@ def run_size(n: int, batch: int, workdir: Path) -> dict[str, Any]:
     times["evaluate_emulator_s"] = time.perf_counter() - start
     expected = float(np.mean(labels == predictions))
     backend.records.close()
+    aws.stop()
     return {
         "records": n,
         **{k: round(v, 4) for k, v in times.items()},

@@ -37,7 +37,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import numpy as np
+from moto import mock_aws
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -45,7 +47,11 @@ sys.path.insert(0, str(ROOT))
 from mlmonitor_lib import aws  # noqa: E402
 from mlmonitor_lib.emulators import crash, leaks  # noqa: E402
 from mlmonitor_lib.emulators.inventory import leftovers  # noqa: E402
-from mlmonitor_lib.emulators.world import CP4D_URL, IbmServices, MockWorld  # noqa: E402
+from mlmonitor_lib.emulators.openscale.discovery import (  # noqa: E402
+    sagemaker_from_session,
+    seed_endpoint,
+)
+from mlmonitor_lib.emulators.world import CP4D_URL, REGION, IbmServices, MockWorld  # noqa: E402
 from mlmonitor_lib.errors import MlMonitorError  # noqa: E402
 from mlmonitor_lib.settings import Settings  # noqa: E402
 from mlmonitor_lib.state import LifecycleState, StateStore  # noqa: E402
@@ -101,6 +107,13 @@ def synthetic(n: int = 20) -> tuple[np.ndarray, ...]:
     labels = rng.integers(0, 10, n)
     probabilities = np.eye(10)[labels] * 0.9 + 0.01
     return images, labels, labels.copy(), probabilities
+
+
+def plain_session() -> boto3.Session:
+    """A session to moto without the local data plane's hooks: a seeded endpoint stays
+    InService (nothing tries to load a model behind it)."""
+    return boto3.Session(aws_access_key_id="bench-access-key",
+                         aws_secret_access_key="bench-secret", region_name=REGION)
 
 
 def ibm_flow(settings: Settings, ledger: StateStore, scratch: Path) -> None:
@@ -205,7 +218,11 @@ def loopback_scenario(tmp: Path) -> Outcome:
     from mlmonitor_lib.emulators.transport import LoopbackServer
     from mlmonitor_lib.ibm.openscale import OpenScaleMonitor, instant_sdk_waits
 
-    services = IbmServices.create(tmp)
+    moto = mock_aws()  # OpenScale discovers the endpoint in SageMaker: moto, seeded
+    moto.start()
+    session = plain_session()
+    seed_endpoint(session, ENDPOINT)
+    services = IbmServices.create(tmp, sagemaker=sagemaker_from_session(session))
     (router,) = services.routers("prem").values()
     result = Outcome("openscale over HTTP: drop + 503 + 429", "drop")
     plan = services.faults("openscale")
@@ -230,6 +247,7 @@ def loopback_scenario(tmp: Path) -> Outcome:
     result.seconds = round(time.perf_counter() - started, 2)
     result.injected = plan.total_injected
     result.leaked = {k: len(v) for k, v in services.openscale.resources.items() if v}
+    moto.stop()
     return result
 
 
@@ -533,6 +551,7 @@ def main() -> None:
             (tmp / sub).mkdir()
         faults = [loopback_scenario(tmp / "loopback")]  # before the world: it refuses 127.0.0.1
         with MockWorld(workdir=tmp / "world") as world:
+            seed_endpoint(plain_session(), ENDPOINT)  # what the IBM flows subscribe to
             job, secrets = onboarding_with_secret_scan(world, tmp / "scan")
             faults += ibm_scenarios(world, tmp, args.quick)
             faults += sagemaker_scenarios(world, job, tmp, args.quick)

@@ -33,20 +33,3 @@ def fake_aws_environment(mp: pytest.MonkeyPatch, region: str = REGION) -> None:
         mp.setenv(name, value)
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
         mp.delenv(name, raising=False)
-
-
-def sagemaker_endpoint(session, name: str, model_name: str | None = None) -> dict:
-    """An InService SageMaker endpoint in moto (model, configuration, endpoint) for OpenScale's
-    deployment discovery to find; returns DescribeEndpoint's reply."""
-    sagemaker = session.client("sagemaker")
-    model_name = model_name or f"{name}-model"
-    sagemaker.create_model(
-        ModelName=model_name, ExecutionRoleArn="arn:aws:iam::123456789012:role/test",
-        PrimaryContainer={"Image": "tensorflow-inference:2.19-cpu",
-                          "ModelDataUrl": f"s3://bucket/{model_name}/output/model.tar.gz"})
-    sagemaker.create_endpoint_config(
-        EndpointConfigName=f"{name}-config",
-        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": model_name,
-                             "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])
-    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
-    return sagemaker.describe_endpoint(EndpointName=name)

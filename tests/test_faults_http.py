@@ -11,10 +11,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from fakes import sagemaker_endpoint
 from moto import mock_aws
 
-from mlmonitor_lib.emulators.openscale.discovery import sagemaker_from_session
+from mlmonitor_lib.emulators.openscale.discovery import sagemaker_from_session, seed_endpoint
 from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.transport import LoopbackServer
 from mlmonitor_lib.emulators.world import CP4D_URL, IbmServices, wait_settings
@@ -37,7 +36,7 @@ def loopback(tmp_path: Path) -> Iterator[tuple[IbmServices, Settings]]:
     with mock_aws():  # the SageMaker OpenScale asks for the provider's deployments
         session = boto3.Session(region_name="ca-central-1", aws_access_key_id="test-access-key",
                                 aws_secret_access_key="not-a-secret")
-        sagemaker_endpoint(session, ENDPOINT)
+        seed_endpoint(session, ENDPOINT)
         services = IbmServices.create(tmp_path, sagemaker=sagemaker_from_session(session))
         yield from _served(services)
 

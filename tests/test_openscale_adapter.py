@@ -16,13 +16,12 @@ import numpy as np
 import pytest
 import requests
 import responses
-from fakes import sagemaker_endpoint
 from moto import mock_aws
 
 from mlmonitor_lib.emulators.iam import IamBackend
 from mlmonitor_lib.emulators.iam import make_router as iam_router
 from mlmonitor_lib.emulators.openscale import DEFAULT_INSTANCE_ID, OpenScaleBackend, make_router
-from mlmonitor_lib.emulators.openscale.discovery import md5, sagemaker_from_session
+from mlmonitor_lib.emulators.openscale.discovery import md5, sagemaker_from_session, seed_endpoint
 from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.routing import Router
 from mlmonitor_lib.emulators.transport import LoopbackServer, mount
@@ -76,7 +75,7 @@ def aws():
     with mock_aws():
         session = boto3.Session(region_name="ca-central-1", aws_access_key_id="test-access-key",
                                 aws_secret_access_key=AWS_SECRET)
-        sagemaker_endpoint(session, ENDPOINT)
+        seed_endpoint(session, ENDPOINT)
         yield session
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import requests
 import responses
-from fakes import FakeClock, sagemaker_endpoint
+from fakes import FakeClock
 from moto import mock_aws
 
 from mlmonitor_lib.emulators.iam import IamBackend
@@ -28,7 +28,7 @@ from mlmonitor_lib.emulators.openscale import (
     OpenScaleBackend,
     make_router,
 )
-from mlmonitor_lib.emulators.openscale.discovery import md5, sagemaker_from_session
+from mlmonitor_lib.emulators.openscale.discovery import md5, sagemaker_from_session, seed_endpoint
 from mlmonitor_lib.emulators.openscale.quality import quality_metrics
 from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.transport import mount
@@ -60,7 +60,7 @@ def aws():
         session = boto3.Session(region_name=REGION, aws_access_key_id="test-access-key",
                                 aws_secret_access_key=AWS_SECRET)
         for name in ("ep-1", "ep-2"):
-            sagemaker_endpoint(session, name)
+            seed_endpoint(session, name)
         yield session
 
 
@@ -920,13 +920,17 @@ CREDIT_FIELDS = [f"f{i}" for i in range(59)] + ["LoanDuration", "LoanAmount"]
 def structured_subscription_id(client, data_mart_id, provider_id) -> str:
     """A structured binary model, as the SageMaker notebook subscribes its linear learner."""
     v2, enums = _sdk()
+    found = _discovered(client, data_mart_id, provider_id, "ep-2")
+    asset = found["entity"]["asset"]
     return client.subscriptions.add(
         data_mart_id=data_mart_id,
         service_provider_id=provider_id,
-        asset=v2.Asset(asset_id="credit", name="credit", asset_type=enums.AssetTypes.MODEL,
+        asset=v2.Asset(asset_id=asset["asset_id"], name=asset["name"], url=asset["url"],
+                       asset_type=enums.AssetTypes.MODEL,
                        input_data_type=enums.InputDataType.STRUCTURED,
                        problem_type=enums.ProblemType.BINARY_CLASSIFICATION),
-        deployment=v2.AssetDeploymentRequest(deployment_id="credit", name="credit",
+        deployment=v2.AssetDeploymentRequest(deployment_id=found["metadata"]["guid"],
+                                             name=found["entity"]["name"],
                                              deployment_type=enums.DeploymentTypes.ONLINE),
         asset_properties=v2.AssetPropertiesRequest(
             label_column="Risk", prediction_field="predicted_label", probability_fields=["score"]

@@ -63,8 +63,6 @@ class IbmServices:
         """Fresh emulators; ``pace`` drives OpenScale's state machines (default:
         ``MLMONITOR_PACE``); ``sagemaker`` is how OpenScale reaches SageMaker with a provider's
         keys (:func:`~.openscale.discovery.sagemaker_from_session`), to list its deployments."""
-        import inspect
-
         from mlmonitor_lib.emulators.factsheets import FactsheetsBackend
         from mlmonitor_lib.emulators.iam import IamBackend
         from mlmonitor_lib.emulators.openscale import OpenScaleBackend
@@ -75,10 +73,8 @@ class IbmServices:
         factsheets = FactsheetsBackend()
         catalog_id, model_entry_id = str(uuid.uuid4()), str(uuid.uuid4())
         factsheets.add_model_use_case(catalog_id, model_entry_id, name=USE_CASE_NAME)
-        paced = "pace" in inspect.signature(OpenScaleBackend).parameters
         openscale = OpenScaleBackend(str(workdir / "openscale.sqlite"),
-                                     **({"pace": pace or Pace.from_env()} if paced else {}),
-                                     sagemaker=sagemaker)
+                                     pace=pace or Pace.from_env(), sagemaker=sagemaker)
         return cls(iam, openscale, factsheets, api_key, password, catalog_id, model_entry_id)
 
     def routers(self, flavour: IbmFlavour) -> dict[str, Any]:

@@ -142,3 +142,22 @@ def _describe(sagemaker: Any, endpoint_name: str) -> dict[str, Any] | None:
             return None
         raise
     return deployment_resource(endpoint, model)
+
+
+def seed_endpoint(session: Any, name: str, model_name: str | None = None) -> dict[str, Any]:
+    """An InService SageMaker endpoint in moto (model, configuration, endpoint) for OpenScale's
+    deployment discovery to find, when a test or a benchmark has no trained model to deploy.
+    Give it a session without the local data plane's hooks: moto alone reports InService.
+    Returns DescribeEndpoint's reply."""
+    sagemaker = session.client("sagemaker")
+    model_name = model_name or f"{name}-model"
+    sagemaker.create_model(
+        ModelName=model_name, ExecutionRoleArn="arn:aws:iam::123456789012:role/test",
+        PrimaryContainer={"Image": "tensorflow-inference:2.19-cpu",
+                          "ModelDataUrl": f"s3://bucket/{model_name}/output/model.tar.gz"})
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=f"{name}-config",
+        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": model_name,
+                             "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
+    return sagemaker.describe_endpoint(EndpointName=name)
