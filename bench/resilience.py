@@ -551,8 +551,8 @@ def main() -> None:
             (tmp / sub).mkdir()
         faults = [loopback_scenario(tmp / "loopback")]  # before the world: it refuses 127.0.0.1
         with MockWorld(workdir=tmp / "world") as world:
-            seed_endpoint(plain_session(), ENDPOINT)  # what the IBM flows subscribe to
             job, secrets = onboarding_with_secret_scan(world, tmp / "scan")
+            seed_endpoint(plain_session(), ENDPOINT)  # what the IBM flows subscribe to
             faults += ibm_scenarios(world, tmp, args.quick)
             faults += sagemaker_scenarios(world, job, tmp, args.quick)
             crashes = crash_cases(world, job, tmp)
