@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from mlmonitor_lib.emulators.faults import ConnectionDropped, FaultPlan
+from mlmonitor_lib.emulators.openscale.discovery import seed_endpoint
 from mlmonitor_lib.emulators.routing import Route, Router, json_response
-from mlmonitor_lib.emulators.world import CP4D_URL, IbmServices, MockWorld
+from mlmonitor_lib.emulators.world import CP4D_URL, REGION, IbmServices, MockWorld
 from mlmonitor_lib.errors import ServiceError
 from mlmonitor_lib.ibm.factsheets import FactsheetsAdapter
 from mlmonitor_lib.ibm.openscale import OpenScaleMonitor
@@ -26,8 +28,11 @@ SUBSCRIPTIONS = "/v2/subscriptions"
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockWorld]:
-    """A mock world of this module's own (no training is needed here)."""
+    """A mock world of this module's own (no training is needed here): the endpoint the
+    tests subscribe is seeded InService in moto, for OpenScale's deployment discovery."""
     with MockWorld(workdir=tmp_path_factory.mktemp("faults-world")) as started:
+        seed_endpoint(boto3.Session(region_name=REGION, aws_access_key_id="faults-access-key",
+                                    aws_secret_access_key="faults-secret"), ENDPOINT)
         yield started
 
 
