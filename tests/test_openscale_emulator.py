@@ -133,22 +133,19 @@ def _discovered(client, data_mart_id: str, provider_id: str, name: str) -> dict:
     return next(r for r in listed["resources"] if r["entity"]["name"] == name)
 
 
-@pytest.fixture
-def subscription_id(client, data_mart_id, provider_id) -> str:
-    v2, enums = _sdk()
-    found = _discovered(client, data_mart_id, provider_id, "ep-1")
+def _subscribe(client, data_mart_id: str, provider_id: str, endpoint: str, input_type: str,
+               problem_type: str, **properties: object) -> str:
+    """Subscribe the provider's deployment named ``endpoint`` as IBM's SageMaker flow does:
+    asset, deployment and scoring endpoint as discovery reported them."""
+    v2, _ = _sdk()
+    found = _discovered(client, data_mart_id, provider_id, endpoint)
     asset = found["entity"]["asset"]
     return client.subscriptions.add(
         data_mart_id=data_mart_id,
         service_provider_id=provider_id,
-        asset=v2.Asset(
-            asset_id=asset["asset_id"],
-            name=asset["name"],
-            url=asset["url"],
-            asset_type=asset["asset_type"],
-            input_data_type=enums.InputDataType.UNSTRUCTURED_IMAGE,
-            problem_type=enums.ProblemType.MULTICLASS_CLASSIFICATION,
-        ),
+        asset=v2.Asset(asset_id=asset["asset_id"], name=asset["name"], url=asset["url"],
+                       asset_type=asset["asset_type"], input_data_type=input_type,
+                       problem_type=problem_type),
         deployment=v2.AssetDeploymentRequest(
             deployment_id=found["metadata"]["guid"],
             url=found["metadata"]["url"],
@@ -157,11 +154,18 @@ def subscription_id(client, data_mart_id, provider_id) -> str:
             scoring_endpoint=v2.ScoringEndpointRequest(
                 url=found["entity"]["scoring_endpoint"]["url"]),
         ),
-        asset_properties=v2.AssetPropertiesRequest(
-            label_column="target", prediction_field="prediction", probability_fields=["probability"]
-        ),
+        asset_properties=v2.AssetPropertiesRequest(**properties),
         background_mode=False,
     ).result.metadata.id
+
+
+@pytest.fixture
+def subscription_id(client, data_mart_id, provider_id) -> str:
+    _, enums = _sdk()
+    return _subscribe(client, data_mart_id, provider_id, "ep-1",
+                      enums.InputDataType.UNSTRUCTURED_IMAGE,
+                      enums.ProblemType.MULTICLASS_CLASSIFICATION, label_column="target",
+                      prediction_field="prediction", probability_fields=["probability"])
 
 
 def _list_data_sets(client, subscription_id: str, data_set_type: str) -> list:
@@ -919,24 +923,11 @@ CREDIT_FIELDS = [f"f{i}" for i in range(59)] + ["LoanDuration", "LoanAmount"]
 @pytest.fixture
 def structured_subscription_id(client, data_mart_id, provider_id) -> str:
     """A structured binary model, as the SageMaker notebook subscribes its linear learner."""
-    v2, enums = _sdk()
-    found = _discovered(client, data_mart_id, provider_id, "ep-2")
-    asset = found["entity"]["asset"]
-    return client.subscriptions.add(
-        data_mart_id=data_mart_id,
-        service_provider_id=provider_id,
-        asset=v2.Asset(asset_id=asset["asset_id"], name=asset["name"], url=asset["url"],
-                       asset_type=enums.AssetTypes.MODEL,
-                       input_data_type=enums.InputDataType.STRUCTURED,
-                       problem_type=enums.ProblemType.BINARY_CLASSIFICATION),
-        deployment=v2.AssetDeploymentRequest(deployment_id=found["metadata"]["guid"],
-                                             name=found["entity"]["name"],
-                                             deployment_type=enums.DeploymentTypes.ONLINE),
-        asset_properties=v2.AssetPropertiesRequest(
-            label_column="Risk", prediction_field="predicted_label", probability_fields=["score"]
-        ),
-        background_mode=False,
-    ).result.metadata.id
+    _, enums = _sdk()
+    return _subscribe(client, data_mart_id, provider_id, "ep-2",
+                      enums.InputDataType.STRUCTURED, enums.ProblemType.BINARY_CLASSIFICATION,
+                      label_column="Risk", prediction_field="predicted_label",
+                      probability_fields=["score"])
 
 
 def _store(client, data_set_id: str, body: list, rows: int) -> list[dict]:
