@@ -24,7 +24,7 @@ import socket
 import subprocess
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -80,18 +80,22 @@ class ServingContainer:
                 self.network_isolation)
         except ImageError as exc:
             raise ModelLoadError(str(exc)) from exc
-        self.tf_serving = _load_saved_model(self.version_dir)
-        self._server = TFServingServer(self.tf_serving, MODEL_NAME, self.version)
+        # The Python service boots (its own interpreter, requests, the handler) while the
+        # SavedModel loads: the endpoint is InService only once both are up, as on AWS.
+        self._server = TFServingServer(None, MODEL_NAME, self.version)
         self.rest_uri = f"http://127.0.0.1:{self._server.port}/v1/models/{MODEL_NAME}:predict"
         try:
-            self._port = self._start_service(spec.write(self.model_dir.parent / "imports.json"))
+            service = self._spawn_service(spec.write(self.model_dir.parent / "imports.json"))
+            self.tf_serving = _load_saved_model(self.version_dir)
+            self._server.rest = self.tf_serving
+            self._port = _service_port(service, self.last_error)
             self._ping()
         except BaseException:
             self.close()
             raise
 
     # the Python service ---------------------------------------------------------------
-    def _start_service(self, spec: Path) -> int:
+    def _spawn_service(self, spec: Path) -> subprocess.Popen[bytes]:
         env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
         env.update({
             "SAGEMAKER_INFERENCE_SCRIPT": str(self.model_dir / "code" / "inference.py"),
@@ -106,12 +110,7 @@ class ServingContainer:
                 stderr=log)
         # Dropped without close() (or this process exiting): the child still stops.
         weakref.finalize(self, _stop, self._service)
-        line = _read_line(self._service.stdout, START_TIMEOUT_S)
-        if not line.startswith(b"listening "):
-            self._service.kill()
-            self._service.wait()
-            raise ModelLoadError(self.last_error() or "the Python service did not start")
-        return int(line.split()[1])
+        return self._service
 
     def _ping(self) -> None:
         status, _, _ = self._request("GET", "/ping", b"", {})
@@ -170,6 +169,16 @@ class ServingContainer:
         server, self._server = self._server, None
         if server is not None:
             server.close()
+
+
+def _service_port(service: subprocess.Popen[bytes], last_error: Callable[[], str]) -> int:
+    """The port the Python service announces once it listens (it fails otherwise)."""
+    line = _read_line(service.stdout, START_TIMEOUT_S)
+    if not line.startswith(b"listening "):
+        service.kill()
+        service.wait()
+        raise ModelLoadError(last_error() or "the Python service did not start")
+    return int(line.split()[1])
 
 
 def _stop(service: subprocess.Popen[bytes]) -> None:

@@ -238,7 +238,9 @@ class TFServingServer:
     127.0.0.1, an ephemeral port, in a daemon thread. Other methods (classify, regress) are
     not emulated: 400 saying so. An unknown model or version: 404, TF Serving's message."""
 
-    def __init__(self, rest: TFServingREST, model_name: str, version: str) -> None:
+    def __init__(self, rest: TFServingREST | None, model_name: str, version: str) -> None:
+        """``rest`` may come later (:attr:`rest`): until the model is loaded every request is
+        answered as TF Serving answers it then, "Servable not found"."""
         self.rest, self.model_name, self.version = rest, model_name, version
         server = self
 
@@ -267,7 +269,7 @@ class TFServingServer:
 
     def answer(self, path: str, body: bytes) -> tuple[int, bytes]:
         match = _PREDICT_PATH.match(path)
-        if match is None or match["name"] != self.model_name or (
+        if match is None or match["name"] != self.model_name or self.rest is None or (
                 match["version"] not in (None, self.version)):
             request = (f"Specific({match['name']}, {match['version']})" if match and
                        match["version"] else f"Latest({match['name'] if match else path})")
