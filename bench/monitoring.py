@@ -85,7 +85,7 @@ def run_size(n: int, batch: int, workdir: Path) -> dict[str, Any]:
         mount(rsps, IAM, iam_router(iam))
         mount(rsps, WOS, make_router(backend, iam))
         monitor = OpenScaleMonitor(settings)
-        monitor.subscribe("bench-endpoint", "https://runtime.sagemaker/bench")
+        monitor.subscribe("bench-endpoint")
         monitor.configure_quality_monitor(
             [{"metric_id": "accuracy", "type": "lower_limit", "value": 0.8}], n
         )

@@ -122,7 +122,7 @@ def ibm_flow(settings: Settings, ledger: StateStore, scratch: Path) -> None:
     from mlmonitor_lib.ibm.openscale import OpenScaleMonitor
 
     monitor = OpenScaleMonitor(settings, ledger)
-    monitor.subscribe(ENDPOINT, SCORING_URL, class_labels=range(10))
+    monitor.subscribe(ENDPOINT, class_labels=range(10))
     images, labels, predictions, probabilities = synthetic()
     monitor.log_payload(images, predictions, probabilities, [10.0] * len(images))
     monitor.configure_quality_monitor(THRESHOLDS, 10)
@@ -238,7 +238,7 @@ def loopback_scenario(tmp: Path) -> Outcome:
                                    LifecycleState(run_id="lb", source_dir="."))
         monitor = OpenScaleMonitor(settings, ledger)
         try:
-            monitor.subscribe(ENDPOINT, SCORING_URL)
+            monitor.subscribe(ENDPOINT)
             result.outcome = "survived"
         except Exception as exc:  # noqa: BLE001
             result.outcome = "reported" if clean_report(exc) else "unhandled"

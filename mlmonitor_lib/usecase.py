@@ -387,25 +387,6 @@ class ModelUseCase:
                 "and deploy() again first"
             )
 
-    def remaining_serving_resources(self) -> list[str]:
-        """Endpoints (``Deleting`` ones included), endpoint configs and models of this run that
-        SageMaker still lists, every page of each list read."""
-        client = aws.make_client(self.session, "sagemaker")
-        names = {r.id for r in self.state.resources if r.service == "serving"}
-        if not names:
-            return []
-        base = self.signature.aws_runtime.job_name
-        narrow = {"NameContains": base} if all(base in name for name in names) else {}
-        found = []
-        for operation, key, name_key in (
-            ("list_endpoints", "Endpoints", "EndpointName"),
-            ("list_endpoint_configs", "EndpointConfigs", "EndpointConfigName"),
-            ("list_models", "Models", "ModelName"),
-        ):
-            for page in client.get_paginator(operation).paginate(**narrow):
-                found += [item[name_key] for item in page[key]]
-        return sorted(name for name in found if name in names)
-
     def _score_batches(
         self, images: np.ndarray, batch_size: int = 10
     ) -> tuple[list[int], list[list[float]], list[float]]:
@@ -498,7 +479,7 @@ class ModelUseCase:
         self._require_endpoint("monitor")
         sig = self.signature.signature
         subscription_id = self.wos.subscribe(
-            self.state.endpoint_name or "", self.scoring_url, label_column=sig.label_column,
+            self.state.endpoint_name or "", label_column=sig.label_column,
             prediction_field=sig.prediction_field, probability_fields=sig.probability_fields,
             class_labels=sig.class_labels,
         )

@@ -96,4 +96,4 @@ def _(cleanup_counts: dict, count: int) -> None:
 
 @then("no endpoint, endpoint configuration or model remains")
 def _(use_case: ModelUseCase) -> None:
-    assert use_case.remaining_serving_resources() == []
+    assert [found for found in use_case.still_existing() if found.startswith("serving")] == []

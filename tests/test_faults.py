@@ -114,7 +114,7 @@ def test_transient_faults_on_subscribing_are_retried_by_the_sdk(
 ) -> None:
     ibm.faults("openscale").fail_next("POST", SUBSCRIPTIONS, status=status, times=2)
     monitor = OpenScaleMonitor(world.settings, ledger)
-    monitor.subscribe(ENDPOINT, SCORING_URL, class_labels=range(10))
+    monitor.subscribe(ENDPOINT, class_labels=range(10))
     assert subscriptions(ibm) == 1
     assert ibm.faults("openscale").injected == {str(status): 2}
     monitor.cleanup()
@@ -128,7 +128,7 @@ def test_a_transient_fault_on_the_token_request_is_retried(
     """sdk-core retries service calls only; the token request gets the same policy from us."""
     ibm.faults("iam").fail_next("POST", token_path, status=503, times=2)
     monitor = OpenScaleMonitor(world.settings_for(flavour), ledger)
-    monitor.subscribe(ENDPOINT, SCORING_URL, class_labels=range(10))
+    monitor.subscribe(ENDPOINT, class_labels=range(10))
     assert ibm.faults("iam").injected == {"503": 2}
     assert subscriptions(ibm) == 1
     monitor.cleanup()
@@ -140,7 +140,7 @@ def test_a_lasting_token_outage_names_the_login(
     ibm.faults("iam").fail_next("POST", "/identity/token", status=503, times=-1)
     monitor = OpenScaleMonitor(world.settings, ledger)
     with pytest.raises(ServiceError, match=r"Watson OpenScale: login failed with HTTP 503"):
-        monitor.subscribe(ENDPOINT, SCORING_URL)
+        monitor.subscribe(ENDPOINT)
     assert ibm.faults("iam").injected == {"503": 1 + world.settings.ibm_max_retries}
     assert subscriptions(ibm) == 0
 
@@ -152,7 +152,7 @@ def test_a_persistent_fault_names_service_operation_and_status(
     monitor = OpenScaleMonitor(world.settings, ledger)
     with pytest.raises(ServiceError, match=rf"Watson OpenScale: subscribing endpoint {ENDPOINT} "
                        r"failed with HTTP 503 on every retry"):
-        monitor.subscribe(ENDPOINT, SCORING_URL)
+        monitor.subscribe(ENDPOINT)
     assert subscriptions(ibm) == 0
     assert ibm.faults("openscale").injected == {"503": 1 + world.settings.ibm_max_retries}
     ibm.faults("openscale").clear()
@@ -218,7 +218,7 @@ def test_a_subscription_created_before_a_persistent_fault_is_still_ledgered(
     ibm.faults("openscale").throttle("POST", "/v2/monitor_instances", times=-1)
     monitor = OpenScaleMonitor(world.settings, ledger)
     with pytest.raises(ServiceError, match=r"subscribing endpoint .* HTTP 429"):
-        monitor.subscribe(ENDPOINT, SCORING_URL)
+        monitor.subscribe(ENDPOINT)
     assert subscriptions(ibm) == 1
     assert [r.kind for r in ledger.alive("wos")][0] == "subscription"
     ibm.faults("openscale").clear()

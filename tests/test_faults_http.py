@@ -22,7 +22,6 @@ from mlmonitor_lib.settings import Settings
 from mlmonitor_lib.state import LifecycleState, StateStore
 
 ENDPOINT = "sm-mnist-faults-endpoint"
-SCORING_URL = f"https://runtime.sagemaker.ca-central-1.amazonaws.com/endpoints/{ENDPOINT}/x"
 SUBSCRIPTIONS = "/v2/subscriptions"
 
 
@@ -59,7 +58,7 @@ def test_over_http_drops_and_503s_are_retried_and_survived(
     services.faults("openscale").fail_next("POST", SUBSCRIPTIONS, status=503, times=1)
     services.faults("openscale").throttle("POST", SUBSCRIPTIONS, retry_after=0)
     monitor = OpenScaleMonitor(settings, ledger)
-    monitor.subscribe(ENDPOINT, SCORING_URL)
+    monitor.subscribe(ENDPOINT)
     assert len(services.openscale.resources["subscriptions"]) == 1
     assert services.faults("openscale").injected == {"drop": 1, "503": 1, "429": 1}
     monitor.cleanup()

@@ -37,9 +37,6 @@ IAM = "https://iam.emulated.test"
 WOS = "https://wos.emulated.test"
 CP4D = "https://cp4d.emulated.test"
 ENDPOINT = "sm-mnist-cnn-tf-keras-test"
-SCORING_URL = (
-    f"https://runtime.sagemaker.ca-central-1.amazonaws.com/endpoints/{ENDPOINT}/invocations"
-)
 THRESHOLDS = [{"metric_id": "accuracy", "type": "lower_limit", "value": 0.80}]
 AWS = {"aws_access_key_id": "test-access-key", "aws_secret_access_key": AWS_SECRET}
 NO_PAUSES = {"wait_first_s": 0.0, "wait_max_s": 0.0}  # instant pace: a state per read
@@ -151,7 +148,7 @@ def synthetic(n: int, accuracy: float, seed: int = 0):
 
 
 def onboard(monitor: OpenScaleMonitor, n: int = 40, minimum: int = 10) -> dict[str, str]:
-    monitor.subscribe(ENDPOINT, SCORING_URL, class_labels=range(10))
+    monitor.subscribe(ENDPOINT, class_labels=range(10))
     images, _, predictions, probabilities = synthetic(n, 1.0)
     monitor.log_payload(images, predictions, probabilities, np.full(n, 12.5))
     return monitor.configure_quality_monitor(THRESHOLDS, min_feedback_data_size=minimum)
@@ -229,7 +226,7 @@ def test_reconfiguring_quality_monitor_updates_thresholds(monitor):
 def test_subscribing_twice_reuses_the_subscription(monitor, settings, backend, capsys):
     onboard(monitor)
     other = OpenScaleMonitor(settings)
-    assert other.subscribe(ENDPOINT, SCORING_URL) == monitor.ids["subscription"]
+    assert other.subscribe(ENDPOINT) == monitor.ids["subscription"]
     assert len(backend.list("subscriptions")) == 1 and len(backend.list("service_providers")) == 1
     assert f"1 subscriptions found for {ENDPOINT} - picked" in capsys.readouterr().out
     assert other.cleanup()["subscriptions"] == 0  # not ours to delete
@@ -265,7 +262,7 @@ def test_subscribe_uses_the_deployment_openscale_discovered(monitor, aws):
     """IBM's flow: the subscription carries the asset, deployment and scoring endpoint that
     the provider's deployment listing reported, not values made up from the endpoint name."""
     reported = monitor.discover_deployment(ENDPOINT)
-    monitor.subscribe(ENDPOINT, SCORING_URL)
+    monitor.subscribe(ENDPOINT)
     entity = monitor.client.subscriptions.get(monitor.ids["subscription"]).result.entity
     model = aws.client("sagemaker").describe_model(ModelName=f"{ENDPOINT}-model")
     assert entity.deployment.deployment_id == reported["metadata"]["guid"] == md5(ENDPOINT)
@@ -285,7 +282,7 @@ def test_subscribing_an_endpoint_openscale_does_not_list_names_it_and_the_fix(mo
 
 
 def test_subscribe_waits_until_active_and_for_both_data_sets(monitor, rsps):
-    monitor.subscribe(ENDPOINT, SCORING_URL)
+    monitor.subscribe(ENDPOINT)
     subscription = monitor.ids["subscription"]
     created = _replies(rsps, "POST", "/v2/subscriptions")
     assert [r["entity"]["status"]["state"] for r in created] == ["preparing"]
@@ -322,7 +319,7 @@ def test_records_never_counted_fail_after_the_deadline(iam, backend, rsps, monke
     settings = saas_settings().model_copy(update={"wait_first_s": 5.0, "wait_max_s": 5.0})
     monitor = OpenScaleMonitor(settings, sleep=clock.advance, clock=clock)
     with instant_sdk_waits(Pace("instant")):
-        monitor.subscribe(ENDPOINT, SCORING_URL)
+        monitor.subscribe(ENDPOINT)
         monkeypatch.setattr(backend, "_count_stored", lambda data_set_id, observe: None)
         images, _, predictions, probabilities = synthetic(3, 1.0)
         logging_started = clock.now
@@ -344,7 +341,7 @@ def test_subscription_never_active_is_a_service_error_and_stays_ledgered(sagemak
     monitor = OpenScaleMonitor(saas_settings(), ledger)
     with instant_sdk_waits(Pace("instant")) as sdk_clock, \
             pytest.raises(ServiceError, match="is still preparing after the SDK's wait"):
-        monitor.subscribe(ENDPOINT, SCORING_URL)
+        monitor.subscribe(ENDPOINT)
     assert sdk_clock.slept > 300
     ledgered = {r.attrs.get("monitor", r.kind) for r in ledger.alive("wos")}
     assert {"subscription", "performance", "model_health"} <= ledgered

@@ -524,7 +524,6 @@ class OpenScaleMonitor:
     def subscribe(
         self,
         endpoint_name: str,
-        scoring_url: str | None = None,
         *,
         label_column: str = "target",
         prediction_field: str = "prediction",
@@ -535,9 +534,8 @@ class OpenScaleMonitor:
         subscription for the endpoint is reused. Creates data mart and provider if needed.
 
         Asset, deployment and scoring endpoint are the values OpenScale reports for the
-        endpoint (:meth:`discover_deployment`), as in IBM's flow; ``scoring_url`` is not sent
-        (OpenScale's scoring endpoint for SageMaker is the endpoint name) and is accepted only
-        so existing callers keep working.
+        endpoint (:meth:`discover_deployment`), as in IBM's flow (OpenScale's scoring endpoint
+        for SageMaker is the endpoint name, so no scoring URL is ours to give).
         """
         from ibm_watson_openscale.base_classes.watson_open_scale_v2 import (
             Asset,

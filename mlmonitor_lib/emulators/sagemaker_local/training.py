@@ -412,9 +412,3 @@ def _env_value(value: Any) -> str:
     if isinstance(value, (dict, list, bool)) or value is None:
         return json.dumps(value)
     return str(value)
-
-
-def wait_until_done(job: LocalTrainingJob, timeout: float) -> bool:
-    """Test helper: True once the job's work ended within ``timeout`` seconds (what Describe
-    shows still walks through the remaining stages)."""
-    return job.done.wait(timeout)
