@@ -20,10 +20,14 @@ def serving_resources(session: Any) -> dict[str, int]:
     from mlmonitor_lib.aws import make_client
 
     sm = make_client(session, "sagemaker")
+
+    def count(operation: str, key: str) -> int:  # every page: a list answers 10 at a time
+        return sum(len(page[key]) for page in sm.get_paginator(operation).paginate())
+
     return {
-        "sagemaker.models": len(sm.list_models()["Models"]),
-        "sagemaker.endpoint_configs": len(sm.list_endpoint_configs()["EndpointConfigs"]),
-        "sagemaker.endpoints": len(sm.list_endpoints()["Endpoints"]),
+        "sagemaker.models": count("list_models", "Models"),
+        "sagemaker.endpoint_configs": count("list_endpoint_configs", "EndpointConfigs"),
+        "sagemaker.endpoints": count("list_endpoints", "Endpoints"),
     }
 
 
