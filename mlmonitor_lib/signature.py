@@ -12,18 +12,33 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from mlmonitor_lib.errors import SignatureError
 
 SIGNATURE_FILE = "model_signature.json"
 
-QUALITY_METRICS = (
-    "accuracy",
-    "weighted_precision",
-    "weighted_recall",
-    "weighted_f_measure",
-)
+# The quality metrics OpenScale takes thresholds on, per problem type (sources: IBM's "Watson
+# OpenScale quality metrics" page and a recorded binary run; ../shared/notes/live-contracts.md).
+QUALITY_METRICS_BY_PROBLEM: dict[str, tuple[str, ...]] = {
+    "binary": ("area_under_roc", "area_under_pr", "accuracy", "true_positive_rate",
+               "false_positive_rate", "recall", "precision", "f1_measure", "log_loss",
+               "brier_score", "gini_coefficient", "label_skew",
+               "matthews_correlation_coefficient"),
+    "multiclass": ("accuracy", "weighted_true_positive_rate", "weighted_false_positive_rate",
+                   "weighted_recall", "weighted_precision", "weighted_f_measure",
+                   "weighted_f1_measure"),
+    "regression": (),
+}
+QUALITY_METRICS = tuple(dict.fromkeys(m for ms in QUALITY_METRICS_BY_PROBLEM.values()
+                                      for m in ms))
 
 
 class _Strict(BaseModel):
@@ -121,6 +136,19 @@ class ModelSignature(_Strict):
     fairness_monitor: OtherMonitor | None = None
     drift_monitor: OtherMonitor | None = None
     explain_monitor: OtherMonitor | None = None
+
+    @model_validator(mode="after")
+    def _thresholds_fit_the_problem(self) -> ModelSignature:
+        """A threshold OpenScale would refuse for this model's problem type is refused here,
+        before anything is trained."""
+        problem = self.signature.problem_type
+        allowed = QUALITY_METRICS_BY_PROBLEM[problem]
+        for threshold in self.quality_monitor.thresholds:
+            if threshold.metric_id not in allowed:
+                raise ValueError(
+                    f"quality_monitor threshold '{threshold.metric_id}' is not a metric of "
+                    f"{problem} models; use one of: {', '.join(allowed) or 'none'}")
+        return self
 
 
 def _path_of(loc: tuple[Any, ...]) -> str:

@@ -1195,3 +1195,225 @@ def test_request_meta_columns_are_stored_with_their_scoring(client, structured_s
                                              response=response)], 2)
     _same(rows[0], {"AGE": 28, "BP": "LOW", "SEX": "F", "predicted_label": 0})
     _same(rows[1], {"AGE": 40, "BP": "HIGH", "SEX": "M", "score": [0.2, 0.8]})
+
+
+# binary models: the thresholds and metrics OpenScale takes for them --------------------------
+# A binary quality run recorded in IBM/watson-openscale-samples, "IBM Cloud/WML/notebooks/
+# headless_subscription/OpenScale Headless Subscription - Cloud.ipynb": 30 "Risk", 70 "No Risk",
+# every prediction "Risk", no probabilities.
+RECORDED_BINARY_RUN = {"accuracy": 0.3, "area_under_roc": 0.5, "gini_coefficient": 0.0,
+                       "label_skew": 0.8728715609439702, "log_loss": None, "brier_score": None,
+                       "matthews_correlation_coefficient": 0.0}
+FEATURES = ["LoanDuration", "LoanAmount", "Age"]
+
+
+def test_binary_metrics_reproduce_the_recorded_run_where_the_class_order_does_not_matter():
+    from mlmonitor_lib.emulators.openscale.quality import binary_quality
+
+    result = binary_quality(["Risk"] * 30 + ["No Risk"] * 70, ["Risk"] * 100, [None] * 100)
+    for metric, expected in RECORDED_BINARY_RUN.items():
+        assert result.metrics[metric] == pytest.approx(expected), metric
+
+
+def test_binary_metrics_equal_scikit_learn():
+    from sklearn import metrics as sk
+
+    from mlmonitor_lib.emulators.openscale.quality import binary_quality
+
+    labels = RNG.integers(0, 2, 500)
+    scores = np.clip(labels * 0.3 + RNG.random(500) * 0.7, 0.01, 0.99).round(2)  # with ties
+    predicted = (scores > 0.5).astype(int)
+    got = binary_quality(labels.astype(float).tolist(), predicted.tolist(), scores.tolist())
+    expected = {
+        "accuracy": sk.accuracy_score(labels, predicted),
+        "area_under_roc": sk.roc_auc_score(labels, scores),
+        "precision": sk.precision_score(labels, predicted),
+        "recall": sk.recall_score(labels, predicted),
+        "true_positive_rate": sk.recall_score(labels, predicted),
+        "f1_measure": sk.f1_score(labels, predicted),
+        "log_loss": sk.log_loss(labels, scores),
+        "brier_score": sk.brier_score_loss(labels, scores),
+        "matthews_correlation_coefficient": sk.matthews_corrcoef(labels, predicted),
+        "gini_coefficient": 2 * sk.roc_auc_score(labels, scores) - 1,
+    }
+    for metric, value in expected.items():
+        assert got.metrics[metric] == pytest.approx(value), metric
+    assert got.labels == [0, 1]
+    assert got.confusion_matrix == sk.confusion_matrix(labels, predicted).tolist()
+
+
+def _scored_subscription(client, data_mart_id, provider_id) -> str:
+    _, enums = _sdk()
+    return _subscribe(client, data_mart_id, provider_id, "ep-2", enums.InputDataType.STRUCTURED,
+                      enums.ProblemType.BINARY_CLASSIFICATION, label_column="Risk",
+                      prediction_field="predicted_label", probability_fields=["score"],
+                      feature_fields=FEATURES)
+
+
+def _monitor(client, data_mart_id, subscription_id, definition: str, thresholds=None,
+             parameters=None):
+    v2, enums = _sdk()
+    return client.monitor_instances.create(
+        data_mart_id=data_mart_id, monitor_definition_id=definition,
+        target=v2.Target(target_type=enums.TargetTypes.SUBSCRIPTION, target_id=subscription_id),
+        parameters=parameters or {"min_feedback_data_size": 10}, thresholds=thresholds or [],
+        background_mode=False).result.metadata.id
+
+
+def test_binary_quality_monitor_takes_binary_thresholds_and_refuses_multiclass_ones(
+        client, data_mart_id, provider_id, subscription_id):
+    from ibm_cloud_sdk_core import ApiException
+
+    binary = _scored_subscription(client, data_mart_id, provider_id)
+    roc = [{"metric_id": "area_under_roc", "type": "lower_limit", "value": 0.8}]
+    instance = _monitor(client, data_mart_id, binary, "quality", roc)
+    got = client.monitor_instances.get(instance).result.entity.thresholds
+    assert [(t.metric_id, t.value) for t in got] == [("area_under_roc", 0.8)]
+    weighted = [{"metric_id": "weighted_recall", "type": "lower_limit", "value": 0.8}]
+    with pytest.raises(ApiException) as err:  # the multiclass model's metric, not a binary one
+        client.monitor_instances.update(instance, [
+            {"op": "replace", "path": "/thresholds", "value": weighted}])
+    assert err.value.code == 400
+    with pytest.raises(ApiException) as err:  # and the other way round
+        _monitor(client, data_mart_id, subscription_id, "quality", roc)
+    assert err.value.code == 400 and "area_under_roc" in err.value.message
+
+
+def _canned_scores(scores: list[float]) -> None:
+    """moto answers the next InvokeEndpoint with the linear learner's JSON for these scores
+    (the answer IBM's SageMaker notebook recorded: {"predictions": [{score, predicted_label}]})."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sagemakerruntime.models import sagemakerruntime_backends
+
+    body = json.dumps({"predictions": [{"score": s, "predicted_label": int(s > 0.5)}
+                                       for s in scores]})
+    backend = sagemakerruntime_backends[DEFAULT_ACCOUNT_ID][REGION]
+    backend.results_queue.append((body, "application/json", "AllTraffic", ""))
+
+
+def test_feedback_without_predictions_is_scored_on_the_sagemaker_endpoint(
+        client, data_mart_id, provider_id):
+    """IBM's SageMaker notebook stores feedback as label and features only, then runs the
+    quality monitor: OpenScale scores those records on the endpoint, with the provider's keys."""
+    from sklearn.metrics import roc_auc_score
+
+    subscription = _scored_subscription(client, data_mart_id, provider_id)
+    instance = _monitor(client, data_mart_id, subscription, "quality",
+                        [{"metric_id": "area_under_roc", "type": "lower_limit", "value": 0.99}])
+    labels = [0, 1] * 10
+    rows = [[float(label), *RNG.integers(1, 60, 3).tolist()] for label in labels]
+    scores = RNG.random(20).round(3).tolist()
+    _canned_scores(scores)
+    feedback = _data_set(client, subscription, "feedback")
+    _store(client, feedback, [{"fields": ["Risk", *FEATURES], "values": rows}], 20)
+    run = client.monitor_instances.run(instance, background_mode=False).result
+    assert run.entity.status.state == "finished"
+    measurement = _last_measurement(client, instance)
+    measured = {m.id: m.value for m in measurement.entity.values[0].metrics}
+    assert measured["area_under_roc"] == pytest.approx(roc_auc_score(labels, scores))
+    assert measured["accuracy"] == pytest.approx(
+        np.mean([int(s > 0.5) == y for s, y in zip(scores, labels, strict=True)]))
+    assert measurement.entity.issue_count == 1  # area under ROC below 0.99
+    stored = client.data_sets.get_list_of_records(feedback, limit=50).result["records"]
+    assert all("predicted_label" not in r["entity"]["values"] for r in stored)  # not written
+
+
+def _last_measurement(client, instance: str):
+    found = client.monitor_instances.measurements.list(
+        monitor_instance_id=instance, start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+        end=dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).result.measurements
+    return found[-1]
+
+
+def test_feedback_without_predictions_fails_the_run_when_it_cannot_be_scored(
+        client, data_mart_id, provider_id):
+    """Without feature_fields there is no scoring request to build: the run ends in error,
+    saying why, and nothing is measured."""
+    _, enums = _sdk()
+    subscription = _subscribe(client, data_mart_id, provider_id, "ep-2",
+                              enums.InputDataType.STRUCTURED,
+                              enums.ProblemType.BINARY_CLASSIFICATION, label_column="Risk",
+                              prediction_field="predicted_label")
+    instance = _monitor(client, data_mart_id, subscription, "quality")
+    feedback = _data_set(client, subscription, "feedback")
+    _store(client, feedback, [{"fields": ["Risk", "Age"], "values": [[i % 2, 30]
+                                                                       for i in range(10)]}], 10)
+    run = client.monitor_instances.run(instance, background_mode=False).result
+    status = run.entity.status.to_dict()
+    assert status["state"] == "error" and "feature_fields" in status["message"]
+
+
+# the notebook's parameters for each monitor (cells 92, 100, 104)
+NOT_COMPUTED = {
+    "fairness": {"features": [{"feature": "Age", "majority": [[26, 75]], "minority": [[18, 25]],
+                               "threshold": 0.95}],
+                 "favourable_class": [0], "unfavourable_class": [1], "min_records": 30},
+    "drift": {"min_samples": 30, "drift_threshold": 0.1, "train_drift_model": False},
+    "explainability": {"enabled": True},
+}
+
+
+@pytest.mark.parametrize("definition", sorted(NOT_COMPUTED))
+def test_monitors_the_emulator_does_not_compute_are_refused_not_faked(
+        client, data_mart_id, provider_id, definition):
+    from ibm_cloud_sdk_core import ApiException
+
+    subscription = _scored_subscription(client, data_mart_id, provider_id)
+    with pytest.raises(ApiException) as err:
+        _monitor(client, data_mart_id, subscription, definition,
+                 parameters=NOT_COMPUTED[definition])
+    assert err.value.code == 501
+    assert not client.monitor_instances.list(
+        monitor_definition_id=definition).result.monitor_instances
+
+
+def test_explanations_are_refused_not_faked(client, data_mart_id, provider_id):
+    from ibm_cloud_sdk_core import ApiException
+
+    subscription = _scored_subscription(client, data_mart_id, provider_id)
+    with pytest.raises(ApiException) as err:
+        client.monitor_instances.explanation_tasks(scoring_ids=["s-1"],
+                                                   subscription_id=subscription)
+    assert err.value.code == 501
+
+
+def test_metrics_count_counts_the_measurements(client, data_mart_id, subscription_id):
+    instance = _quality(client, data_mart_id, subscription_id, minimum=3)
+    feedback = _data_set(client, subscription_id, "feedback")
+    _feedback(client, feedback, [1, 2, 3], [1, 2, 0])
+    for _ in range(2):
+        client.monitor_instances.run(instance, background_mode=False)
+    window = {"start": dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+              "end": dt.datetime.now(dt.UTC) + dt.timedelta(days=1)}
+    counted = client.monitor_instances.get_metrics_count(instance, **window).result.to_dict()
+    by_metric = {m["id"]: m["count"]["value"] for m in counted["groups"][0]["metrics"]}
+    assert by_metric["accuracy"] == [2]
+    last = client.monitor_instances.get_metrics(instance, **window).result.to_dict()
+    assert {m["id"]: m["last"]["value"] for m in last["groups"][0]["metrics"]}["accuracy"] == [
+        pytest.approx(2 / 3)]
+
+
+def test_data_mart_shows_its_internal_database_as_the_notebook_records(client, data_mart_id):
+    mart = client.data_marts.get(data_mart_id).result.to_dict()
+    config = mart["entity"]["database_configuration"]
+    assert config["database_type"] == "postgresql"
+    assert set(config["credentials"]) == {"secret_id"}
+    assert config["location"] == {"schema_name": data_mart_id}
+
+
+def test_subscription_output_schema_grows_from_the_first_payload(client, data_mart_id,
+                                                                 provider_id):
+    subscription = _scored_subscription(client, data_mart_id, provider_id)
+
+    def columns() -> dict:
+        sub = client.subscriptions.get(subscription).result.to_dict()
+        fields = sub["entity"]["asset_properties"]["output_data_schema"]["fields"]
+        return {f["name"]: f["type"] for f in fields}
+
+    assert columns() == {"scoring_id": "string", "scoring_timestamp": "timestamp",
+                         "deployment_id": "string", "asset_revision": "string"}
+    payload = _data_set(client, subscription, "payload_logging")
+    _store(client, payload, [_payload(
+        scoring_id="s", request={"fields": FEATURES, "values": [12, 4152, 29]},
+        response={"fields": ["score", "predicted_label"], "values": [[0.2, 0]]})], 1)
+    assert columns()["predicted_label"] == "integer" and columns()["score"] == "double"

@@ -80,3 +80,15 @@ def test_malformed_json_gives_line_and_column(tmp_path):
 def test_missing_file_says_what_is_needed(tmp_path):
     with pytest.raises(SignatureError, match="needs a model_signature.json"):
         load_signature(tmp_path)
+
+
+def test_threshold_on_a_metric_of_another_problem_type_is_refused(tmp_path, raw):
+    """OpenScale takes area under ROC for binary models only: refused before training."""
+    raw["quality_monitor"]["thresholds"] = [
+        {"metric_id": "area_under_roc", "type": "lower_limit", "value": 0.8}]
+    with pytest.raises(SignatureError) as err:
+        load_signature(write(tmp_path, json.dumps(raw)))
+    assert "area_under_roc" in str(err.value) and "multiclass" in str(err.value)
+    raw["signature"]["problem_type"] = "binary"
+    assert load_signature(write(tmp_path, json.dumps(raw))).quality_monitor.thresholds[0] \
+        .metric_id == "area_under_roc"

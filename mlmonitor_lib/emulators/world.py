@@ -218,13 +218,14 @@ class MockWorld:
         ensure_execution_role(self.session)
         return self
 
-    def _sagemaker(self, credentials: dict[str, Any]) -> Any:
-        """A SageMaker client of this world's session acting with a provider's credentials."""
+    def _sagemaker(self, credentials: dict[str, Any], service: str = "sagemaker") -> Any:
+        """A SageMaker (or runtime) client of this world's session acting with a provider's
+        credentials."""
         from mlmonitor_lib.emulators.openscale.discovery import sagemaker_from_session
 
         if self.session is None:
             raise RuntimeError("start() the world first")
-        return sagemaker_from_session(self.session)(credentials)
+        return sagemaker_from_session(self.session)(credentials, service)
 
     def settings_for(self, flavour: IbmFlavour) -> Settings:
         """Settings reaching this world, with IBM reached as IBM Cloud or as CP4D."""

@@ -40,8 +40,9 @@ SERVICE = "wos"
 SERVICE_NAME = "Watson OpenScale"  # how errors name the service
 CP4D_INSTANCE_ID = "00000000-0000-0000-0000-000000000000"
 ORIGINAL_PREDICTION = "_original_prediction"
-# the signature may name the weighted F1 as scikit-learn does; OpenScale calls it f_measure
-METRIC_ALIASES = {"weighted_f1_measure": "weighted_f_measure", "f1_measure": "f_measure"}
+# the signature may name the weighted F1 as scikit-learn does; OpenScale calls it
+# weighted_f_measure (f1_measure is OpenScale's own id of a binary model's F1: no alias)
+METRIC_ALIASES = {"weighted_f1_measure": "weighted_f_measure"}
 DEFAULT_BATCH = 1000
 MONITOR_KIND = "monitor_instance"
 RESOURCE_KINDS = ("data_mart", "service_provider", "subscription")

@@ -42,18 +42,19 @@ from typing import Any
 
 LISTED_STATES: tuple[str, ...] = ("InService",)
 
-# provider credentials as posted ({access_key_id, secret_access_key, region}) -> a SageMaker
-# (boto3) client acting with them
-SageMakerFactory = Callable[[dict[str, Any]], Any]
+# provider credentials as posted ({access_key_id, secret_access_key, region}) and a service
+# ("sagemaker" to list deployments, "sagemaker-runtime" to score one) -> a boto3 client acting
+# with them
+SageMakerFactory = Callable[..., Any]
 
 
 def sagemaker_from_session(session: Any) -> SageMakerFactory:
     """A factory of SageMaker clients built from ``session`` (the world's own: its hooks and
     endpoint URL) but with the provider's keys and region, as OpenScale builds its client."""
 
-    def client(credentials: dict[str, Any]) -> Any:
+    def client(credentials: dict[str, Any], service: str = "sagemaker") -> Any:
         return session.client(
-            "sagemaker",
+            service,
             region_name=credentials.get("region"),
             aws_access_key_id=credentials.get("access_key_id"),
             aws_secret_access_key=credentials.get("secret_access_key"),

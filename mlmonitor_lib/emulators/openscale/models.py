@@ -14,6 +14,7 @@ emulator's own checks use ``_doc``/``_docs`` and never move a walk.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -22,12 +23,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mlmonitor_lib.emulators.openscale import payloads
-from mlmonitor_lib.emulators.openscale.definitions import QUALITY, monitor_definitions
+from mlmonitor_lib.emulators.openscale.definitions import (
+    COMPUTED,
+    QUALITY,
+    monitor_definitions,
+    quality_metric_ids,
+)
 from mlmonitor_lib.emulators.openscale.discovery import (
     LISTED_STATES,
     SageMakerFactory,
     list_deployments,
 )
+from mlmonitor_lib.emulators.openscale.evaluation import Scorer, evaluate
 from mlmonitor_lib.emulators.openscale.exceptions import (
     BadRequest,
     Conflict,
@@ -47,19 +54,28 @@ from mlmonitor_lib.emulators.openscale.lifecycles import (
     Delays,
     Lifecycles,
 )
-from mlmonitor_lib.emulators.openscale.quality import quality_from_counts, violations
+from mlmonitor_lib.emulators.openscale.quality import violations
 from mlmonitor_lib.emulators.openscale.records import RecordStore
+from mlmonitor_lib.emulators.openscale.scoring import ScoringFailed, score
 from mlmonitor_lib.emulators.pace import Pace
 
 DEFAULT_INSTANCE_ID = "7b2d4c6e-1f3a-4b5c-8d9e-0a1b2c3d4e5f"
 CP4D_INSTANCE_ID = "00000000-0000-0000-0000-000000000000"
 DEFAULT_MIN_FEEDBACK = 100
 SAGEMAKER = "amazon_sagemaker"  # ServiceTypes.AMAZON_SAGEMAKER
+ACCOUNT = "e1a7ed0ea5c0ffee0123456789abcdef"  # the emulated IBM Cloud account in CRNs
 KINDS = ("data_marts", "service_providers", "subscriptions", "data_sets", "monitor_instances")
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def crn(instance_id: str, kind: str, resource_id: str) -> str:
+    """A resource's CRN in the recorded form ``crn:v1:bluemix:public:aiopenscale:us-south:
+    a/<account>:<instance>:<kind>:<id>`` (the service instance's own ends ``::``)."""
+    return f"crn:v1:bluemix:public:aiopenscale:us-south:a/{ACCOUNT}:{instance_id}:{kind}:" \
+        f"{resource_id}"
 
 
 def get_path(doc: dict[str, Any], dotted: str) -> Any:
@@ -120,22 +136,30 @@ class OpenScaleBackend:
             self.lifecycles.reset()
 
     # generic resource handling -----------------------------------------------------------
-    def _create(self, kind: str, entity: dict[str, Any], state: str = "active") -> dict[str, Any]:
-        rid = str(uuid.uuid4())
+    def _create(self, kind: str, entity: dict[str, Any], state: str = "active",
+                rid: str | None = None) -> dict[str, Any]:
+        rid = rid or str(uuid.uuid4())
         stamp = now()
         doc = {
             "metadata": {
                 "id": rid,
+                "crn": crn(self._instance_of(entity), kind.rstrip("s"), rid),
                 "url": f"/v2/{kind}/{rid}",
                 "created_at": stamp,
-                "modified_at": stamp,
                 "created_by": "emulator",
+                "modified_at": stamp,
+                "modified_by": "emulator",
             },
             "entity": {**entity, "status": {"state": state}},
         }
         with self._lock:
             self.resources[kind][rid] = doc
         return doc
+
+    def _instance_of(self, entity: dict[str, Any]) -> str:
+        """The service instance a resource belongs to: its data mart's id is the instance's
+        (as in every recorded CRN), else the default instance."""
+        return str(entity.get("data_mart_id") or self.instance_ids[0])
 
     def _doc(self, kind: str, rid: str, *, shown: bool = False) -> dict[str, Any]:
         """The stored document; with ``shown``, 404 also for a data set still being created."""
@@ -219,10 +243,15 @@ class OpenScaleBackend:
         return self.definitions[def_id]
 
     # data marts --------------------------------------------------------------------------
-    def add_data_mart(self, body: dict[str, Any]) -> dict[str, Any]:
+    def add_data_mart(self, body: dict[str, Any], instance_id: str | None = None
+                      ) -> dict[str, Any]:
+        """The instance's one data mart; its id is the service instance's id, as in IBM's
+        SageMaker notebook (data mart ``80e6093f-...`` of instance ``80e6093f-...``)."""
         if self._docs("data_marts"):
             raise Conflict("A data mart already exists for this service instance.")
+        instance_id = instance_id or self.instance_ids[0]
         entity = {k: v for k, v in body.items() if k != "database_configuration"}
+        entity["service_instance_crn"] = crn(instance_id, "", "")
         entity.setdefault("internal_database", True)
         config = body.get("database_configuration")
         if config:
@@ -230,7 +259,16 @@ class OpenScaleBackend:
                 **{k: v for k, v in config.items() if k != "credentials"},
                 "credentials": self._secret(config.get("credentials")),
             }
-        return self._create("data_marts", entity)
+        doc = self._create("data_marts", {**entity, "data_mart_id": instance_id}, rid=instance_id)
+        del doc["entity"]["data_mart_id"]
+        if not config and entity["internal_database"]:
+            # the internal database as data_marts.get shows it in IBM's SageMaker notebook
+            doc["entity"]["database_configuration"] = {
+                "database_type": "postgresql",
+                "credentials": {"secret_id": str(uuid.uuid4())},
+                "location": {"schema_name": doc["metadata"]["id"]},
+            }
+        return doc
 
     # service providers -------------------------------------------------------------------
     def add_service_provider(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -281,6 +319,9 @@ class OpenScaleBackend:
         if get_path(provider, "service_type") == SAGEMAKER:
             self._check_reported(body, provider["metadata"]["id"])
         entity = payloads.scrub_subscription(body, self._secret)
+        properties = entity["asset_properties"]
+        if not properties.get("output_data_schema"):
+            properties["output_data_schema"] = payloads.initial_output_schema()
         doc = self._create("subscriptions", entity, PREPARING)
         delays = self.lifecycles.delays
         walk = self.lifecycles.start(
@@ -331,6 +372,9 @@ class OpenScaleBackend:
         subscription = self._doc("subscriptions", data_set["entity"]["target"]["target_id"])
         rows = payloads.rows(body, data_set["entity"]["type"], subscription["entity"])
         stored, first, last = self.records.stage(data_set_id, rows)
+        if data_set["entity"]["type"] == "payload_logging" and rows:
+            with self._lock:
+                payloads.learn_output_schema(subscription["entity"], json.loads(rows[0][-1]))
         request_id = str(uuid.uuid4())
         with self._lock:
             self.requests[request_id] = {
@@ -378,16 +422,24 @@ class OpenScaleBackend:
     def add_monitor_instance(self, body: dict[str, Any]) -> dict[str, Any]:
         def_id = body.get("monitor_definition_id") or ""
         self.get_monitor_definition(def_id)
+        if def_id not in COMPUTED:
+            raise NotEmulated(f"'{def_id}' monitors (their metrics are not computed here, so "
+                              "an instance would never measure anything)")
         target = body.get("target") or {}
+        problem = None
         if target.get("target_type") == "subscription":
-            self._doc("subscriptions", target.get("target_id") or "")
+            subscription = self._doc("subscriptions", target.get("target_id") or "")
+            problem = get_path(subscription, "asset.problem_type")
+        if def_id == QUALITY and problem not in ("binary", "multiclass"):
+            raise NotEmulated(f"quality monitors of '{problem}' models (binary and multiclass "
+                              "classification only)")
         filters = {"monitor_definition_id": def_id, "target.target_id": target.get("target_id")}
         if self._docs("monitor_instances", filters):
             raise Conflict(
                 f"A '{def_id}' monitor instance already exists for target "
                 f"'{target.get('target_id')}'."
             )
-        self._check_thresholds(def_id, body.get("thresholds") or [])
+        self._check_thresholds(def_id, body.get("thresholds") or [], problem)
         entity = {
             k: body[k]
             for k in (
@@ -408,14 +460,20 @@ class OpenScaleBackend:
         self.lifecycles.start(doc["metadata"]["id"], [(PREPARING, seconds)], ACTIVE)
         return self._view(doc, observe=False) or doc
 
-    def _check_thresholds(self, def_id: str, thresholds: list[dict[str, Any]]) -> None:
-        """Refuse thresholds on metrics the monitor does not compute: they would never fire."""
-        known = [m["id"] for m in self.definitions[def_id]["entity"]["metrics"]]
+    def _check_thresholds(self, def_id: str, thresholds: list[dict[str, Any]],
+                          problem: str | None) -> None:
+        """Refuse thresholds on metrics the monitor does not compute for the model's problem
+        type: they would never fire."""
+        if def_id == QUALITY and problem:
+            known = quality_metric_ids(problem)
+        else:
+            known = [m["id"] for m in self.definitions[def_id]["entity"]["metrics"]]
         for threshold in thresholds:
             if threshold.get("metric_id") not in known:
                 raise BadRequest(
                     f"Metric '{threshold.get('metric_id')}' is not a metric of monitor "
-                    f"'{def_id}'; known metrics: {', '.join(known)}."
+                    f"'{def_id}' for {problem or 'this'} models; known metrics: "
+                    f"{', '.join(known)}."
                 )
             if threshold.get("type") not in ("lower_limit", "upper_limit"):
                 raise BadRequest(
@@ -431,7 +489,8 @@ class OpenScaleBackend:
                 if op.get("op") not in ("replace", "add") or "/" in field or not field:
                     raise BadRequest(f"Unsupported patch operation {op!r}.")
                 if field == "thresholds":
-                    self._check_thresholds(doc["entity"]["monitor_definition_id"], op["value"])
+                    self._check_thresholds(doc["entity"]["monitor_definition_id"], op["value"],
+                                           self._problem_type(doc))
                 doc["entity"][field] = op.get("value")
             doc["metadata"]["modified_at"] = now()
         return self._view(doc, observe=False) or doc
@@ -497,8 +556,7 @@ class OpenScaleBackend:
             )
         data_set_id = feedback[0]["metadata"]["id"]
         self._count_stored(data_set_id, observe=False)
-        pair_counts = self.records.label_prediction_counts(data_set_id)
-        labelled = sum(count for _, _, count in pair_counts)
+        labelled = self.records.labelled(data_set_id)
         minimum = int(
             instance["entity"]["parameters"].get("min_feedback_data_size", DEFAULT_MIN_FEEDBACK)
         )
@@ -506,12 +564,45 @@ class OpenScaleBackend:
             return payloads.run_error(
                 "AIQQS0013E", payloads.not_enough_feedback(labelled, minimum, data_set_id)
             )
-        result = quality_from_counts(pair_counts)
+        subscription = self._doc("subscriptions", subscription_id)
+        try:
+            result = evaluate(self.records, data_set_id, subscription,
+                              self._scorer(subscription))
+        except (ScoringFailed, ValueError) as exc:
+            # no public code for this failure: AIQQS0015E is the emulator's
+            return payloads.run_error("AIQQS0015E", f"The quality evaluation failed: {exc}.")
         breaches = violations(result.metrics, instance["entity"]["thresholds"])
         measurement = payloads.measurement(instance, run_id, result, breaches, now())
         with self._lock:
             self.measurements.setdefault(instance["metadata"]["id"], []).append(measurement)
         return {"message": payloads.run_message(result.records, breaches), "violations": breaches}
+
+    def _scorer(self, subscription: dict[str, Any]) -> Scorer | None:
+        """How OpenScale scores feedback without predictions: on the SageMaker endpoint, with
+        the provider's keys (``None`` for other providers: not emulated)."""
+        provider = self._doc("service_providers", get_path(subscription, "service_provider_id"))
+        if get_path(provider, "service_type") != SAGEMAKER or self.sagemaker is None:
+            return None
+        with self._lock:
+            credentials = dict(self.credentials.get(
+                (get_path(provider, "credentials") or {}).get("secret_id", ""), {}))
+        deployment = get_path(subscription, "deployment") or {}
+        endpoint = (deployment.get("scoring_endpoint") or {}).get("url") or deployment.get("name")
+        properties = get_path(subscription, "asset_properties") or {}
+        factory = self.sagemaker
+
+        def scorer(records: Any) -> list[tuple[Any, Any]]:
+            return score(factory(credentials, "sagemaker-runtime"), endpoint, records, properties)
+
+        return scorer
+
+    def _problem_type(self, instance: dict[str, Any]) -> str | None:
+        target = get_path(instance, "target") or {}
+        if target.get("target_type") != "subscription":
+            return None
+        with self._lock:
+            subscription = self.resources["subscriptions"].get(target.get("target_id"))
+        return get_path(subscription, "asset.problem_type") if subscription else None
 
     def get_run(self, instance_id: str, run_id: str) -> dict[str, Any]:
         self._doc("monitor_instances", instance_id)

@@ -69,6 +69,47 @@ def _schema(entity: dict[str, Any], data_set_type: str) -> list[dict[str, Any]]:
     ]
 
 
+def initial_output_schema() -> dict[str, Any]:
+    """A new subscription's ``asset_properties.output_data_schema``: the four record columns,
+    as ``subscriptions.get`` shows one before any payload in IBM's SageMaker notebook."""
+    return {"type": "struct", "fields": [
+        {"name": "scoring_id", "type": "string", "nullable": False,
+         "metadata": {"modeling_role": "record-id", "primary_key": True}},
+        {"name": "scoring_timestamp", "type": "timestamp", "nullable": False,
+         "metadata": {"modeling_role": "record-timestamp"}},
+        {"name": "deployment_id", "type": "string", "nullable": False, "metadata": {}},
+        {"name": "asset_revision", "type": "string", "nullable": True, "metadata": {}},
+    ]}
+
+
+def _spark_type(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, list):
+        return {"type": "array", "elementType": "double", "containsNull": True}
+    return "string"
+
+
+def learn_output_schema(entity: dict[str, Any], row: dict[str, Any]) -> None:
+    """Add the prediction and probability columns to the subscription's output schema from
+    the first payload row that carries them: OpenScale generates the output schema of a
+    SageMaker subscription from its payload (the notebook subscribes with
+    ``output_data_schema=None``). The column types are read from the values."""
+    props = entity.setdefault("asset_properties", {})
+    schema = props.setdefault("output_data_schema", initial_output_schema())
+    known = {f["name"] for f in schema["fields"]}
+    roles = {props.get("prediction_field", "prediction"): "prediction",
+             **{p: "probability" for p in props.get("probability_fields") or []}}
+    for name, role in roles.items():
+        if name in row and name not in known and row[name] is not None:
+            schema["fields"].append({"name": name, "type": _spark_type(row[name]),
+                                     "nullable": True, "metadata": {"modeling_role": role}})
+
+
 def data_set_entity(subscription: dict[str, Any], data_set_type: str) -> dict[str, Any]:
     """The payload logging or feedback data set created with a subscription."""
     sub_id, entity = subscription["metadata"]["id"], subscription["entity"]
@@ -156,8 +197,9 @@ def measurement(
     """The measurement a quality run records: metrics with their limits, the confusion
     matrix as a source, and one issue per breached threshold."""
     entity, instance_id = instance["entity"], instance["metadata"]["id"]
-    metrics = [
-        {"id": m, "value": v, **_limits(entity["thresholds"], m)} for m, v in result.metrics.items()
+    metrics = [  # a metric without a value (log loss without probabilities) is not measured
+        {"id": m, "value": v, **_limits(entity["thresholds"], m)}
+        for m, v in result.metrics.items() if v is not None
     ]
     mid = str(uuid.uuid4())
     return {
@@ -206,16 +248,53 @@ def in_window(doc: dict[str, Any], start: datetime | None, end: datetime | None)
     return stamp is not None and (start is None or stamp >= start) and (end is None or stamp <= end)
 
 
-def metric_groups(measurements: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``agg=last``: each metric's latest value, with its limits."""
-    latest: dict[str, dict[str, Any]] = {}
+AGGREGATIONS = {
+    "last": lambda values: values[-1:],
+    "first": lambda values: values[:1],
+    "count": lambda values: [len(values)],
+    "sum": lambda values: [sum(values)],
+    "avg": lambda values: [sum(values) / len(values)],
+    "min": lambda values: [min(values)],
+    "max": lambda values: [max(values)],
+}
+
+
+def parse_aggregations(agg: str | None) -> list[tuple[str, str]]:
+    """``agg`` as the SDK documents it ("a comma delimited function list constructed from
+    metric name and function, e.g. ``agg=metric_name:count,:last``"): (metric or ``""`` for
+    every metric, function) pairs; ``last`` when absent (``get_metrics``' default)."""
+    pairs = []
+    for part in (agg or "last").split(","):
+        metric, _, function = part.strip().rpartition(":")
+        if function not in AGGREGATIONS:
+            raise BadRequest(f"Aggregation '{function}' in agg='{agg}' is not one of "
+                             f"{', '.join(AGGREGATIONS)}.")
+        pairs.append((metric, function))
+    return pairs
+
+
+def metric_groups(measurements: list[dict[str, Any]], agg: str | None = None
+                  ) -> list[dict[str, Any]]:
+    """Each metric's values over the measurements, aggregated as ``agg`` asks (the latest
+    value by default), with its limits."""
+    pairs = parse_aggregations(agg)
+    series: dict[str, dict[str, Any]] = {}
     for m in sorted(measurements, key=lambda m: m["entity"]["timestamp"]):
         for value in m["entity"]["values"]:
             for metric in value["metrics"]:
-                last = {"value": [metric["value"]], "measurement_id": [m["metadata"]["id"]]}
-                latest[metric["id"]] = {
-                    "id": metric["id"],
-                    "last": last,
-                    **{k: metric[k] for k in ("lower_limit", "upper_limit") if k in metric},
-                }
-    return [{"tags": [], "metrics": list(latest.values())}] if latest else []
+                entry = series.setdefault(metric["id"], {"values": [], "ids": [], "limits": {}})
+                entry["values"].append(metric["value"])
+                entry["ids"].append(m["metadata"]["id"])
+                entry["limits"] = {k: metric[k] for k in ("lower_limit", "upper_limit")
+                                   if k in metric}
+    metrics = []
+    for metric_id, entry in series.items():
+        item: dict[str, Any] = {"id": metric_id, **entry["limits"]}
+        for wanted, function in pairs:
+            if wanted in ("", metric_id):
+                ids = entry["ids"][-1:] if function == "last" else (
+                    entry["ids"][:1] if function == "first" else entry["ids"])
+                item[function] = {"value": AGGREGATIONS[function](entry["values"]),
+                                  "measurement_id": ids}
+        metrics.append(item)
+    return [{"tags": [], "metrics": metrics}] if metrics else []

@@ -39,9 +39,12 @@ Row = tuple[str, str, str | None, str | None, str]  # record_id, created_at, lab
 
 def scalar_key(value: Any) -> str | None:
     """The JSON text of a label or prediction: ``7`` and ``"seven"`` stay distinct and
-    round-trip; lists (a probability vector by mistake) and missing values give ``None``."""
+    round-trip, ``7.0`` (a label read from CSV) is ``7``; lists (a probability vector by
+    mistake) and missing values give ``None``."""
     if value is None or isinstance(value, list | dict):
         return None
+    if isinstance(value, float) and value.is_integer():  # a CSV label 1.0 is the class 1
+        value = int(value)
     return json.dumps(value)
 
 
@@ -116,6 +119,22 @@ class RecordStore:
                 " GROUP BY label, prediction",
                 (data_set_id,),
             ).fetchall()
+
+    def labelled(self, data_set_id: str) -> int:
+        """Visible rows with a label, predicted or not (OpenScale scores the others)."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT count(*) FROM records WHERE data_set_id = ? AND visible = 1"
+                " AND label IS NOT NULL", (data_set_id,)).fetchone()[0]
+
+    def labelled_rows(self, data_set_id: str) -> list[tuple[str, str | None, dict[str, Any]]]:
+        """(label, prediction or ``None``, record) of every visible labelled row, in order:
+        what a run reads when it needs more than the pair counts (scores, or scoring)."""
+        with self._lock:
+            found = self._db.execute(
+                "SELECT label, prediction, body FROM records WHERE data_set_id = ?"
+                " AND visible = 1 AND label IS NOT NULL ORDER BY seq", (data_set_id,)).fetchall()
+        return [(label, prediction, json.loads(body)) for label, prediction, body in found]
 
     def delete(self, data_set_id: str) -> None:
         with self._lock:

@@ -9,7 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from mlmonitor_lib.emulators.iam import IamBackend
-from mlmonitor_lib.emulators.openscale.exceptions import BadRequest, InstanceNotFound
+from mlmonitor_lib.emulators.openscale.exceptions import (
+    BadRequest,
+    InstanceNotFound,
+    NotEmulated,
+)
 from mlmonitor_lib.emulators.openscale.models import OpenScaleBackend
 from mlmonitor_lib.emulators.openscale.payloads import metric_groups, parse_time
 from mlmonitor_lib.emulators.routing import Handler, Request, Response, json_response
@@ -95,7 +99,8 @@ class OpenScaleResponses:
 
     # creates -----------------------------------------------------------------------------------
     def data_marts_add(self, request: Request) -> Response:
-        return json_response(201, self.backend.add_data_mart(_body(request)))
+        data_mart = self.backend.add_data_mart(_body(request), request.params.get("instance"))
+        return json_response(201, data_mart)
 
     def service_providers_add(self, request: Request) -> Response:
         return json_response(201, self.backend.add_service_provider(_body(request)))
@@ -184,9 +189,17 @@ class OpenScaleResponses:
             200,
             {
                 "monitor_definition_id": instance["entity"]["monitor_definition_id"],
-                "groups": metric_groups(found),
+                "groups": metric_groups(found, request.query.get("agg")),
             },
         )
+
+    def not_emulated(self, what: str) -> Handler:
+        """A route the SDK calls for a monitor the emulator does not compute: a clear 501."""
+
+        def refuse(request: Request) -> Response:
+            raise NotEmulated(what)
+
+        return refuse
 
     # emulator control ----------------------------------------------------------------------------
     def reset(self, request: Request) -> Response:

@@ -45,6 +45,18 @@ OPERATIONS = (
 )
 
 
+# routes of monitors the emulator does not compute (the any-model issue brings them): refused
+# with a 501 that names what, never faked. Paths: the SDK's (explanation_tasks_add/get/list,
+# drift_archive_post).
+NOT_EMULATED = (
+    ("POST", V2 + "/explanation_tasks", "explanations (explainability monitors)"),
+    ("GET", V2 + "/explanation_tasks", "explanations (explainability monitors)"),
+    ("GET", V2 + "/explanation_tasks/{resource_id}", "explanations (explainability monitors)"),
+    ("POST", V2 + "/monitoring_services/drift/data_marts/{resource_id}/subscriptions/"
+     "{subscription_id}/archives", "drift models (drift monitors)"),
+)
+
+
 def _crud_routes(r: OpenScaleResponses) -> list[tuple[str, str, Handler]]:
     """list/get/delete for every kind; specific operations above take precedence."""
     routes = []
@@ -62,5 +74,6 @@ def make_router(backend: OpenScaleBackend, iam_backend: IamBackend) -> Router:
     issued."""
     r = OpenScaleResponses(backend, iam_backend)
     table = [(m, p, getattr(r, name)) for m, p, name in OPERATIONS] + _crud_routes(r)
+    table += [(m, p, r.not_emulated(what)) for m, p, what in NOT_EMULATED]
     routes = [Route(m, p, r.guard(h)) for m, p, h in table]
     return Router("openscale", [*routes, Route("POST", RESET_PATH, r.reset)])
