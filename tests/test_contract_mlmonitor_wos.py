@@ -15,7 +15,7 @@ among the subscription's monitors, the quality run ``finished``, one subscriptio
 Its polls (``time.sleep(5)`` up to 13 times for payload counts) move the emulators' clock.
 
 The Factsheets half of this project (training, govern and cleanup: 28 calls) is replayed in
-``tests/test_factsheets_emulator.py``.
+``tests/test_contract_mlmonitor_factsheets.py``.
 """
 
 from __future__ import annotations
