@@ -215,8 +215,9 @@ def ibm_scenarios(world: MockWorld, tmp: Path, quick: bool) -> list[Outcome]:
 def loopback_scenario(tmp: Path) -> Outcome:
     """Over a real socket (CP4D form): a dropped connection, a 503 and a 429 with
     ``Retry-After: 0``, retried by urllib3 under sdk-core's policy."""
+    from mlmonitor_harness.sdk_clock import instant_sdk_waits
     from mlmonitor_lib.emulators.transport import LoopbackServer
-    from mlmonitor_lib.ibm.openscale import OpenScaleMonitor, instant_sdk_waits
+    from mlmonitor_lib.ibm.openscale import OpenScaleMonitor
 
     moto = mock_aws()  # OpenScale discovers the endpoint in SageMaker: moto, seeded
     moto.start()

@@ -49,13 +49,13 @@ from contract_ledger import (
 from fakes import FakeClock
 from moto import mock_aws
 
+from mlmonitor_harness.sdk_clock import instant_sdk_waits
 from mlmonitor_lib.emulators.iam import IamBackend
 from mlmonitor_lib.emulators.iam import make_router as iam_router
 from mlmonitor_lib.emulators.openscale import DEFAULT_INSTANCE_ID, OpenScaleBackend, make_router
 from mlmonitor_lib.emulators.openscale.discovery import sagemaker_from_session, seed_endpoint
 from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.transport import LoopbackServer, mount
-from mlmonitor_lib.ibm.openscale import instant_sdk_waits
 
 DATA = Path(__file__).parent / "data" / "watson_openscale_samples"
 IAM = "https://iam.emulated.test"

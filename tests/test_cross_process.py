@@ -29,7 +29,7 @@ uc.train()
 RESUME = """
 import json
 from mlmonitor_lib import ModelUseCase
-from mlmonitor_lib.ibm.openscale import instant_sdk_waits  # test harness: no 5 s SDK sleeps
+from mlmonitor_harness.sdk_clock import instant_sdk_waits  # test harness: no 5 s SDK sleeps
 uc = ModelUseCase.load({state!r})
 report = {{"model_data_on_load": uc.state.model_data}}
 with instant_sdk_waits():

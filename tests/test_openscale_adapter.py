@@ -18,6 +18,7 @@ import requests
 import responses
 from moto import mock_aws
 
+from mlmonitor_harness.sdk_clock import instant_sdk_waits
 from mlmonitor_lib.emulators.iam import IamBackend
 from mlmonitor_lib.emulators.iam import make_router as iam_router
 from mlmonitor_lib.emulators.openscale import DEFAULT_INSTANCE_ID, OpenScaleBackend, make_router
@@ -26,7 +27,7 @@ from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.routing import Router
 from mlmonitor_lib.emulators.transport import LoopbackServer, mount
 from mlmonitor_lib.errors import EvaluationError, LifecycleError, ServiceError, SettingsError
-from mlmonitor_lib.ibm.openscale import OpenScaleMonitor, instant_sdk_waits
+from mlmonitor_lib.ibm.openscale import OpenScaleMonitor
 from mlmonitor_lib.settings import Settings
 from mlmonitor_lib.state import LifecycleState, StateStore
 

@@ -20,6 +20,7 @@ import responses
 from fakes import FakeClock
 from moto import mock_aws
 
+from mlmonitor_harness.sdk_clock import instant_sdk_waits
 from mlmonitor_lib.emulators.iam import IamBackend
 from mlmonitor_lib.emulators.iam import make_router as iam_router
 from mlmonitor_lib.emulators.openscale import (
@@ -32,7 +33,6 @@ from mlmonitor_lib.emulators.openscale.discovery import md5, sagemaker_from_sess
 from mlmonitor_lib.emulators.openscale.quality import quality_metrics
 from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.transport import mount
-from mlmonitor_lib.ibm.openscale import instant_sdk_waits
 
 IAM = "https://iam.emulated.test"
 WOS = "https://wos.emulated.test"

@@ -102,7 +102,7 @@ def environment_reaching(settings: Any) -> dict[str, str]:
 _CLI_WITH_INSTANT_SDK_WAITS = """
 import sys
 from mlmonitor_lib.cli import main
-from mlmonitor_lib.ibm.openscale import instant_sdk_waits
+from mlmonitor_harness.sdk_clock import instant_sdk_waits
 with instant_sdk_waits():
     status = main(sys.argv[1:])
 raise SystemExit(status)

@@ -88,9 +88,9 @@ class RehearsalWorld:
         return self
 
     def _start(self) -> None:
+        from mlmonitor_harness.sdk_clock import instant_sdk_waits
         from mlmonitor_lib.aws import boto3_session
         from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker
-        from mlmonitor_lib.ibm.openscale import instant_sdk_waits
 
         if self.flavour != "prem":
             raise LookupError(SAAS_UNAVAILABLE)

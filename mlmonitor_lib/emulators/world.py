@@ -191,10 +191,10 @@ class MockWorld:
         import responses
         from moto import mock_aws
 
+        from mlmonitor_harness.sdk_clock import instant_sdk_waits
         from mlmonitor_lib.aws import boto3_session
         from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker, moto_config
         from mlmonitor_lib.emulators.transport import mount
-        from mlmonitor_lib.ibm.openscale import instant_sdk_waits
 
         if self.workdir is None:
             self.workdir = Path(self._stack.enter_context(
