@@ -52,7 +52,8 @@ import numpy as np
 from pytest_bdd import given, scenarios, then, when
 
 from mlmonitor_lib.ibm.factsheets import AssetSummary
-from mlmonitor_lib.ibm.openscale import EvaluationResult, violations_of
+from mlmonitor_lib.ibm.openscale import EvaluationResult
+from mlmonitor_lib.thresholds import violations_of
 from mlmonitor_lib.state import Resource
 
 scenarios("demo.feature")

@@ -31,6 +31,7 @@ from mlmonitor_lib.errors import (
     ServiceError,
     SettingsError,
 )
+from mlmonitor_lib.thresholds import Violation, normalise_thresholds, violations_of
 
 if TYPE_CHECKING:
     from mlmonitor_lib.settings import Settings
@@ -40,9 +41,6 @@ SERVICE = "wos"
 SERVICE_NAME = "Watson OpenScale"  # how errors name the service
 CP4D_INSTANCE_ID = "00000000-0000-0000-0000-000000000000"
 ORIGINAL_PREDICTION = "_original_prediction"
-# the signature may name the weighted F1 as scikit-learn does; OpenScale calls it
-# weighted_f_measure (f1_measure is OpenScale's own id of a binary model's F1: no alias)
-METRIC_ALIASES = {"weighted_f1_measure": "weighted_f_measure"}
 DEFAULT_BATCH = 1000
 MONITOR_KIND = "monitor_instance"
 RESOURCE_KINDS = ("data_mart", "service_provider", "subscription")
@@ -168,19 +166,6 @@ def build_client(
 
 
 # results -------------------------------------------------------------------------------------
-class Violation(BaseModel):
-    """One breached threshold: metric, measured value, limit."""
-
-    metric_id: str
-    type: str
-    value: float
-    limit: float
-
-    def __str__(self) -> str:
-        sign = "<" if self.type == "lower_limit" else ">"
-        return f"{self.metric_id}: {self.value:.4f} {sign} {self.type} {self.limit:.4f}"
-
-
 class EvaluationResult(BaseModel):
     """What a quality evaluation measured and whether it passes every threshold."""
 
@@ -198,39 +183,6 @@ class EvaluationResult(BaseModel):
     @property
     def passed(self) -> bool:
         return not self.violations
-
-
-def violations_of(metrics: dict[str, float], thresholds: list[dict[str, Any]]) -> list[Violation]:
-    """Check every threshold; one entry per breach (missing metrics are breaches too)."""
-    found = []
-    for t in thresholds:
-        value = metrics.get(t["metric_id"])
-        lower = t["type"] == "lower_limit"
-        if value is None or (value < t["value"] if lower else value > t["value"]):
-            found.append(
-                Violation(
-                    metric_id=t["metric_id"],
-                    type=t["type"],
-                    value=float("nan") if value is None else value,
-                    limit=t["value"],
-                )
-            )
-    return found
-
-
-def normalise_thresholds(thresholds: Sequence[Any]) -> list[dict[str, Any]]:
-    """Thresholds as OpenScale takes them, from dicts or pydantic models in the signature's
-    form (``{metric_id, type, value}`` or ``{metric_id, type, lower_limit}``)."""
-    out = []
-    for t in thresholds:
-        raw = t.model_dump() if hasattr(t, "model_dump") else dict(t)
-        kind = raw.get("type", "lower_limit")
-        value = raw.get("value", raw.get(kind))
-        if value is None:
-            raise SettingsError(f"threshold {raw!r} has no value: give 'value' or '{kind}'")
-        metric = METRIC_ALIASES.get(raw["metric_id"], raw["metric_id"])
-        out.append({"metric_id": metric, "type": kind, "value": float(value)})
-    return out
 
 
 # the monitor ---------------------------------------------------------------------------------

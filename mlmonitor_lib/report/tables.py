@@ -1,16 +1,17 @@
 """The numbers the report's tables show, computed apart from their HTML so they can be checked.
 
-A threshold row is judged here the way the release gate judges it (a lower limit is breached
-below it, an upper limit above it, an unmeasured metric is a breach), so the table and the gate
-cannot disagree; a metric OpenScale itself flagged is shown as breached as well.
+A threshold row is judged by the release gate's own judge (:func:`mlmonitor_lib.thresholds.judge`),
+so the table and the gate cannot disagree; a metric OpenScale itself flagged is shown as breached
+as well.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from mlmonitor_lib.thresholds import judge, measured_number
 
 
 @dataclass(frozen=True)
@@ -45,16 +46,6 @@ def field(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
 def threshold_rows(
     metrics: Mapping[str, Any], thresholds: Iterable[Any], violations: Iterable[Any] = ()
 ) -> list[ThresholdRow]:
@@ -65,19 +56,17 @@ def threshold_rows(
     for threshold in thresholds:
         metric = str(field(threshold, "metric_id"))
         kind = str(field(threshold, "type", "lower_limit"))
-        limit = _number(field(threshold, "value", field(threshold, kind)))
-        measured = _number(metrics.get(metric))
-        if measured is None or limit is None:
-            breached = True
-        elif kind == "upper_limit":
-            breached = measured > limit
-        else:
-            breached = measured < limit
+        limit = measured_number(field(threshold, "value", field(threshold, kind)))
+        measured = measured_number(metrics.get(metric))
+        breached = True  # a threshold without a limit cannot be met
+        if limit is not None:
+            breached = judge(metrics, [{"metric_id": metric, "type": kind, "value": limit}])[0] \
+                .breached
         rows.append(ThresholdRow(metric, measured, kind, limit, breached or metric in flagged))
         seen.add(metric)
     for metric in sorted(set(metrics) - seen):
         rows.append(
-            ThresholdRow(metric, _number(metrics[metric]), None, None, metric in flagged)
+            ThresholdRow(metric, measured_number(metrics[metric]), None, None, metric in flagged)
         )
     return rows
 

@@ -172,6 +172,7 @@ def run_message(records: int, breaches: list[dict[str, Any]]) -> str:
     if not breaches:
         return f"Evaluated {records} feedback records; no threshold violated."
     lines = [
+        f"{b['metric_id']} not measured" if b["value"] is None else
         f"{b['metric_id']} {b['value']:.4f} {'<' if b['type'] == 'lower_limit' else '>'} "
         f"{b['type'].replace('_', ' ')} {b['limit']}"
         for b in breaches

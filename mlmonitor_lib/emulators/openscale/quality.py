@@ -173,15 +173,19 @@ def quality_metrics(labels: Sequence[str], predictions: Sequence[str]) -> Qualit
     return quality_from_counts([(t, p, c) for (t, p), c in pairs.items()])
 
 
-def violations(metrics: dict[str, float], thresholds: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every threshold the metrics breach, one entry each (metric, measured, limit)."""
+def violations(metrics: dict[str, float | None], thresholds: list[dict[str, Any]]
+               ) -> list[dict[str, Any]]:
+    """Every threshold the metrics breach, one entry each (metric, measured, limit). A
+    threshold on a metric this run did not measure (log loss without probabilities) is a
+    breach with value ``None``: the same rule as the library's judge, computed independently."""
     found = []
     for threshold in thresholds:
         metric_id, kind = threshold.get("metric_id"), threshold.get("type")
         limit = threshold.get("value")
-        value = metrics.get(metric_id)
-        if value is None or limit is None:
+        if limit is None:
             continue
-        if (kind == "lower_limit" and value < limit) or (kind == "upper_limit" and value > limit):
+        value = metrics.get(metric_id)
+        if value is None or (kind == "lower_limit" and value < limit) or (
+                kind == "upper_limit" and value > limit):
             found.append({"metric_id": metric_id, "type": kind, "value": value, "limit": limit})
     return found
