@@ -5,10 +5,10 @@ per operation), ``urls`` (the routing table), ``exceptions`` (wire errors); ``pa
 ``quality`` hold the record shapes and the numpy metrics a quality run computes.
 """
 
-from mlmonitor_lib.emulators.openscale.models import (
+from mlmonitor_lib.emulators.openscale.models import OpenScaleBackend
+from mlmonitor_lib.emulators.openscale.resources import (
     CP4D_INSTANCE_ID,
     DEFAULT_INSTANCE_ID,
-    OpenScaleBackend,
 )
 from mlmonitor_lib.emulators.openscale.urls import RESET_PATH, make_router
 
