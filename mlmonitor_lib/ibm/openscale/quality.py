@@ -1,0 +1,159 @@
+"""The quality monitor: its thresholds, its evaluation runs, and the result the release gate reads.
+
+Part of :class:`~mlmonitor_lib.ibm.openscale.monitor.OpenScaleMonitor` (a mixin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field, computed_field
+
+from mlmonitor_lib.errors import EvaluationError, ServiceError
+from mlmonitor_lib.ibm.openscale.client import sdk_call
+from mlmonitor_lib.thresholds import Violation, normalise_thresholds, violations_of
+
+
+# results -------------------------------------------------------------------------------------
+class EvaluationResult(BaseModel):
+    """What a quality evaluation measured and whether it passes every threshold."""
+
+    subscription_id: str
+    monitor_instance_id: str
+    run_id: str
+    records: int | None = None
+    metrics: dict[str, float]
+    thresholds: list[dict[str, Any]] = Field(default_factory=list)
+    violations: list[Violation] = Field(default_factory=list)
+    confusion_matrix: dict[str, Any] | None = None
+    message: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+
+class QualityMonitoring:
+    """Quality monitor configuration and evaluation."""
+
+    # quality monitor --------------------------------------------------------------------
+    def configure_quality_monitor(
+        self, thresholds: Sequence[Any], min_feedback_data_size: int
+    ) -> dict[str, str]:
+        """Create the quality monitor with these thresholds (or update the existing one);
+        returns the subscription's monitor ids by name, ``{"quality": id, ...}``."""
+        from ibm_watson_openscale.base_classes.watson_open_scale_v2 import (
+            MetricThresholdOverride,
+            Target,
+        )
+        from ibm_watson_openscale.supporting_classes.enums import TargetTypes
+
+        subscription_id = self._need("subscription", "subscribe()")
+        wanted = normalise_thresholds(thresholds)
+        params = {"min_feedback_data_size": int(min_feedback_data_size)}
+        quality_def = self.client.monitor_definitions.MONITORS.QUALITY.ID
+        current = {
+            m.entity.monitor_definition_id: m for m in self._monitor_instances(subscription_id)
+        }
+        if quality_def in current:
+            self._update_quality(current[quality_def].metadata.id, wanted, params)
+        else:
+            with sdk_call("creating the quality monitor", "Check the thresholds' metric ids."):
+                done = self.client.monitor_instances.create(
+                    data_mart_id=self._need("data_mart", "ensure_data_mart()"),
+                    monitor_definition_id=quality_def,
+                    background_mode=False,  # the SDK waits until it is no longer "preparing"
+                    target=Target(target_type=TargetTypes.SUBSCRIPTION, target_id=subscription_id),
+                    parameters=params,
+                    thresholds=[MetricThresholdOverride(**t) for t in wanted],
+                )
+            if done is None or done.result.entity.status.state != "active":
+                self._record_default_monitors(subscription_id)  # ledgers the quality monitor too
+                state = "still preparing" if done is None else done.result.entity.status.state
+                raise ServiceError(
+                    f"Watson OpenScale: the quality monitor is {state} after the SDK's wait; "
+                    "check it in OpenScale, then retry configure_quality_monitor()"
+                )
+            self._record("quality", done.result.metadata.id, subscription=subscription_id)
+        monitors = {
+            m.entity.monitor_definition_id: m.metadata.id
+            for m in self._monitor_instances(subscription_id)
+        }
+        self.ids["quality"] = monitors[quality_def]
+        return {"quality": monitors.pop(quality_def), **monitors}
+
+    def _update_quality(
+        self, instance_id: str, thresholds: list[dict[str, Any]], params: dict[str, Any]
+    ) -> None:
+        from ibm_watson_openscale.base_classes.watson_open_scale_v2 import JsonPatchOperation
+
+        patch = [
+            JsonPatchOperation(op="replace", path="/thresholds", value=thresholds),
+            JsonPatchOperation(op="replace", path="/parameters", value=params),
+        ]
+        with sdk_call("updating the quality monitor", "Check the thresholds' metric ids."):
+            self.client.monitor_instances.update(instance_id, patch)
+        self.ids["quality"] = instance_id
+
+    def monitor_thresholds(self) -> list[dict[str, Any]]:
+        """The quality monitor's thresholds as OpenScale holds them."""
+        quality_id = self._need("quality", "configure_quality_monitor()")
+        with sdk_call("reading the quality monitor", "Call configure_quality_monitor() again."):
+            entity = self.client.monitor_instances.get(quality_id).result.entity
+        return [
+            {"metric_id": t.metric_id, "type": t.type, "value": t.value}
+            for t in entity.thresholds or []
+        ]
+
+    # evaluation -------------------------------------------------------------------------
+    def evaluate(self) -> EvaluationResult:
+        """Run the quality monitor, wait for it, and return metrics and violations."""
+        quality_id = self._need("quality", "configure_quality_monitor()")
+        self._await_count("feedback_data_set", "feedback")  # never evaluate uncounted feedback
+        started = datetime.now(UTC) - timedelta(minutes=1)
+        with sdk_call("running the quality evaluation", "Retry evaluate()."):
+            run = self.client.monitor_instances.run(quality_id, background_mode=False)
+        if run is None:
+            raise EvaluationError(
+                "the OpenScale quality run did not finish within the SDK's "
+                "timeout; call evaluate() again later"
+            )
+        status = run.result.entity.status
+        if status.state != "finished":
+            reasons = [e.message for e in (status.failure.errors if status.failure else [])]
+            raise EvaluationError(
+                "the OpenScale quality evaluation failed: "
+                + ("; ".join(reasons) or status.message or status.state)
+            )
+        return self._result(quality_id, run.result.metadata.id, started, status.message)
+
+    def _result(
+        self, quality_id: str, run_id: str, since: datetime, message: str | None
+    ) -> EvaluationResult:
+        end = datetime.now(UTC) + timedelta(minutes=1)
+        with sdk_call("reading the evaluation's measurements", "Retry evaluate()."):
+            found = self.client.monitor_instances.list_measurements(
+                quality_id, start=since, end=end, run_id=run_id
+            ).result.measurements
+            if not found:
+                raise EvaluationError(f"the quality run {run_id} recorded no measurement")
+            details = self.client.monitor_instances.get_measurement_details(
+                quality_id, found[0].metadata.id
+            ).result.entity
+        metrics = {m.id: m.value for v in details.values for m in v.metrics}
+        sources = {s.id: s.data for s in details.sources or []}
+        thresholds = self.monitor_thresholds()
+        return EvaluationResult(
+            subscription_id=self.ids["subscription"],
+            monitor_instance_id=quality_id,
+            run_id=run_id,
+            metrics=metrics,
+            thresholds=thresholds,
+            message=message,
+            violations=violations_of(metrics, thresholds),
+            confusion_matrix=sources.get("confusion_matrix"),
+            records=(sources.get("records") or {}).get("count"),
+        )
