@@ -1,276 +1,33 @@
-"""State of the emulated AI Factsheets: catalogs, model use cases, model assets, experiments.
+"""State of the emulated AI Factsheets: one backend holding catalogs, use cases and assets.
 
 Everything is id-keyed and guarded by one lock, so the same backend can be served in-process on
-``responses`` and over HTTP from a threaded loopback server at once. Each resource knows its
-wire shape (``to_wire``), as moto's models do; the handlers in :mod:`.responses` only pick the
-resource and the status code. Shapes follow what ``ibm-aigov-facts-client`` 1.0.107 reads; the
-model-entry listing and ``relatemodels`` also follow what IBM/mlmonitor sends and reads
-(``mlmonitor/src/factsheets/utils.py``), with the physical-model row it recorded from the service
-(``mlmonitor/src/model/use_case_aws.py``).
+``responses`` and over HTTP from a threaded loopback server at once. The resources and their
+wire shapes are in :mod:`.resources`; the handlers in :mod:`.responses` only pick the resource
+and the status code. ``relatemodels`` follows what IBM/mlmonitor sends
+(``mlmonitor/src/factsheets/utils.py``).
 """
 
 from __future__ import annotations
 
 import threading
-import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from mlmonitor_lib.emulators.routing import HttpError
+from mlmonitor_lib.emulators.factsheets.exceptions import NotFound, bad_request
+from mlmonitor_lib.emulators.factsheets.resources import (
+    DEFAULT_APPROACH_ID,
+    DEFAULT_VERSION,
+    WX_GOV_RESOURCE_ID,
+    Approach,
+    Asset,
+    Catalog,
+    ModelAsset,
+    ModelUseCase,
+    NotebookExperiment,
+    Tracking,
+    new_id,
+)
 
-# The resource id (service plan family) the SDK accepts as a watsonx.governance instance.
-WX_GOV_RESOURCE_ID = "2ad019f3-0fd6-4c25-966d-f3952481a870"
-# Every model use case starts with this approach, as in the product.
-DEFAULT_APPROACH_ID = "00000000-0000-0000-0000-000000000000"
-# A model's deployment as the model-entry listing shows it before any evaluation (the row
-# IBM/mlmonitor recorded from the service, mlmonitor/src/model/use_case_aws.py).
-PENDING_EVALUATION = "Pending Evaluation"
-# Heartbeat version: >= 4.8.3 so the SDK takes its current code paths (it compares strings).
-DEFAULT_VERSION = "5.2.0"
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _new_id() -> str:
-    return str(uuid.uuid4())
-
-
-class NotFound(HttpError):
-    """404 in the shape of the catalog (CAMS) API, naming what was looked for."""
-
-    def __init__(self, kind: str, resource_id: str, where: str = "") -> None:
-        suffix = f" in {where}" if where else ""
-        super().__init__(404, "not_found", f"{kind} {resource_id} was not found{suffix}.")
-
-
-def bad_request(message: str, code: str = "invalid_parameter") -> HttpError:
-    return HttpError(400, code, message)
-
-
-@dataclass
-class Catalog:
-    id: str
-    name: str
-    bss_account_id: str
-    is_platform_asset_catalog: bool = False
-    created_at: str = field(default_factory=_now)
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "metadata": {
-                "guid": self.id,
-                "url": f"/v2/catalogs/{self.id}",
-                "creator_id": "emulator",
-                "create_time": self.created_at,
-            },
-            "entity": {
-                "name": self.name,
-                "description": "",
-                "bss_account_id": self.bss_account_id,
-                "is_governed": False,
-                "uid": "ibm-global-catalog" if self.is_platform_asset_catalog else self.id,
-                "generator": "Default-Catalog" if self.is_platform_asset_catalog else "emulator",
-            },
-        }
-
-
-@dataclass
-class Approach:
-    id: str
-    name: str
-    description: str = ""
-    icon: str = "Packages"
-    icon_color: str = "Gray"
-    versions: list[dict[str, Any]] = field(default_factory=list)  # newest first
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "icon": self.icon,
-            "icon_color": self.icon_color,
-            "versions": [dict(v) for v in self.versions],
-        }
-
-
-@dataclass
-class ModelUseCase:
-    """A model use case (formerly "model entry"); created in the UI before onboarding."""
-
-    id: str
-    catalog_id: str
-    name: str
-    description: str = ""
-    approaches: dict[str, Approach] = field(default_factory=dict)
-    created_at: str = field(default_factory=_now)
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "metadata": _asset_metadata(self.id, self.catalog_id, self.name, self.description,
-                                        "model_entry", self.created_at),
-            "entity": {
-                "model_entry": {"data_model": "mastercopy1.0", "status": "draft"},
-                "model_entry_user": {},
-            },
-            "href": f"/v2/assets/{self.id}?catalog_id={self.catalog_id}",
-        }
-
-
-@dataclass
-class Tracking:
-    """The link between a model asset and a use case (approach + version)."""
-
-    model_entry_id: str
-    model_entry_catalog_id: str
-    model_entry_name: str
-    approach_id: str
-    version_number: str
-    version_comment: str = ""
-    tracked_at: str = field(default_factory=_now)
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "lmid": f"{self.model_entry_catalog_id}:{self.model_entry_id}",
-            "model_entry_id": self.model_entry_id,
-            "model_entry_catalog_id": self.model_entry_catalog_id,
-            "model_entry_name": self.model_entry_name,
-            "model_entry_approach_id": self.approach_id,
-            "model_entry_version_number": self.version_number,
-            "model_entry_version_comment": self.version_comment,
-            "tracked_at": self.tracked_at,
-        }
-
-
-@dataclass
-class NotebookExperiment:
-    """Training facts posted before the model asset exists; claimed by the model stub whose
-    ``experiment_name`` matches, after which they live on that asset."""
-
-    id: str
-    catalog_id: str
-    name: str
-    experiment_id: str
-    runs: list[dict[str, Any]]
-    model_asset_id: str | None = None
-    created_at: str = field(default_factory=_now)
-
-    def facts(self) -> dict[str, Any]:
-        return {"experiment_id": self.experiment_id, "name": self.name,
-                "runs": [dict(r) for r in self.runs]}
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "metadata": _asset_metadata(self.id, self.catalog_id, self.name, "",
-                                        "notebook_experiment", self.created_at),
-            "entity": {"notebook_experiment": self.facts()},
-            "href": f"/v2/assets/{self.id}?catalog_id={self.catalog_id}",
-        }
-
-
-@dataclass
-class ModelAsset:
-    """An external model ("model stub") asset in a catalog."""
-
-    id: str
-    catalog_id: str
-    name: str
-    description: str
-    model_id: str  # md5 of the provider's identifier, as the SDK sends it
-    external_identifier: str
-    deployments: list[dict[str, Any]] = field(default_factory=list)
-    schemas: dict[str, Any] = field(default_factory=dict)
-    training_data_references: list[dict[str, Any]] = field(default_factory=list)
-    notebook_experiment: dict[str, Any] | None = None
-    tracking: Tracking | None = None
-    # The row the model shares with others in its use case: starts as its own hashed identifier
-    # (``model_id``); ``relatemodels`` sets it to the reference model's. Source: the recorded row
-    # in mlmonitor/src/model/use_case_aws.py, whose master_id is md5(training job name) = the
-    # md5 of the reference model's identifier = its related deployment's id.
-    master_id: str = ""
-    environment: str = "development"  # deployment_space_type; set_environment_type moves it
-    created_at: str = field(default_factory=_now)
-
-    def __post_init__(self) -> None:
-        self.master_id = self.master_id or self.model_id
-
-    def to_wire(self) -> dict[str, Any]:
-        system: dict[str, Any] = {"deployments": [dict(d) for d in self.deployments]}
-        if self.tracking is not None:
-            system["modelentry_information"] = self.tracking.to_wire()
-        entity: dict[str, Any] = {
-            "model_stub": {
-                "model_id": self.model_id,
-                "external_model_identifier": self.external_identifier,
-                "schemas": self.schemas,
-                "training_data_references": self.training_data_references,
-            },
-            "modelfacts_system": system,
-            "modelfacts_user": {},
-        }
-        if self.notebook_experiment is not None:
-            entity["notebook_experiment"] = self.notebook_experiment
-        return {
-            "metadata": _asset_metadata(self.id, self.catalog_id, self.name, self.description,
-                                        "model_stub", self.created_at),
-            "entity": entity,
-            "href": f"/v2/assets/{self.id}?catalog_id={self.catalog_id}",
-        }
-
-    def physical_model(self, catalog_name: str) -> dict[str, Any]:
-        """One ``physical_models`` row of ``GET .../model_entries/<use case>/models``: the fields
-        and values of the row IBM/mlmonitor recorded from the service for an external model
-        (mlmonitor/src/model/use_case_aws.py); the SDK's ``get_tracked_models`` returns these
-        rows and mlmonitor reads ``id``, ``name``, ``deployment_space_type``,
-        ``deployments[].name``, ``container_id`` and ``container_type``."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "type": "external_model",
-            "container_id": self.catalog_id,
-            "container_name": catalog_name,
-            "container_type": "catalog",
-            "is_deleted": False,
-            "master_id": self.master_id,
-            "source_asset_id": "",
-            "algorithm": "",
-            "deployment_space_type": self.environment,
-            "deployments": [{"id": d.get("id"), "status": PENDING_EVALUATION,
-                             "name": d.get("name")} for d in self.deployments],
-            "openpages_details": {},
-        }
-
-    def search_row(self) -> dict[str, Any]:
-        """One hit of ``POST /v3/search`` (global search) for this asset."""
-        return {
-            "artifact_id": self.id,
-            "metadata": {"name": self.name, "artifact_type": "model_stub"},
-            "entity": {"assets": {"catalog_id": self.catalog_id}},
-            "custom_attributes": [
-                {"attribute_name": "model_stub.model_id", "attribute_value": self.model_id}
-            ],
-        }
-
-
-def _asset_metadata(asset_id: str, catalog_id: str, name: str, description: str,
-                    asset_type: str, created_at: str) -> dict[str, Any]:
-    return {
-        "asset_id": asset_id,
-        "name": name,
-        "description": description,
-        "asset_type": asset_type,
-        "catalog_id": catalog_id,
-        "created_at": created_at,
-        "owner_id": "emulator",
-        "rov": {"mode": 0},
-        "asset_state": "available",
-    }
-
-
-Asset = ModelAsset | ModelUseCase | NotebookExperiment
+__all__ = ["DEFAULT_APPROACH_ID", "FactsheetsBackend"]
 
 
 class FactsheetsBackend:
@@ -282,7 +39,7 @@ class FactsheetsBackend:
 
     def __init__(self, instance_id: str | None = None, account_id: str = "999",
                  version: str = DEFAULT_VERSION) -> None:
-        self.instance_id = instance_id or _new_id()
+        self.instance_id = instance_id or new_id()
         self.account_id = account_id
         self.version = version
         self._lock = threading.RLock()
@@ -295,7 +52,7 @@ class FactsheetsBackend:
             self.use_cases: dict[str, ModelUseCase] = {}
             self.assets: dict[str, ModelAsset] = {}
             self.experiments: dict[str, NotebookExperiment] = {}
-            pac = Catalog(_new_id(), "Platform assets catalog", self.account_id, True)
+            pac = Catalog(new_id(), "Platform assets catalog", self.account_id, True)
             self.catalogs[pac.id] = pac
             self.pac_id = pac.id
 
@@ -315,7 +72,7 @@ class FactsheetsBackend:
     # catalogs and use cases (set up in the UI by a real user) -------------------------------
     def add_catalog(self, catalog_id: str | None = None, name: str = "Model inventory") -> Catalog:
         with self._lock:
-            cid = catalog_id or _new_id()
+            cid = catalog_id or new_id()
             if cid not in self.catalogs:
                 self.catalogs[cid] = Catalog(cid, name, self.account_id)
             return self.catalogs[cid]
@@ -327,7 +84,7 @@ class FactsheetsBackend:
         default approach."""
         with self._lock:
             self.add_catalog(catalog_id)
-            uc = ModelUseCase(model_entry_id or _new_id(), catalog_id, name, description)
+            uc = ModelUseCase(model_entry_id or new_id(), catalog_id, name, description)
             uc.approaches[DEFAULT_APPROACH_ID] = Approach(DEFAULT_APPROACH_ID, "Default approach",
                                                           "Created with the use case")
             self.use_cases[uc.id] = uc
@@ -405,7 +162,7 @@ class FactsheetsBackend:
             asset = next((a for a in self.assets.values()
                           if a.model_id == body["model_id"] and a.catalog_id == target), None)
             if asset is None:
-                asset = ModelAsset(_new_id(), target, body["name"], body.get("description") or "",
+                asset = ModelAsset(new_id(), target, body["name"], body.get("description") or "",
                                    body["model_id"],
                                    body.get("external_model_identifier") or body["model_id"])
                 self.assets[asset.id] = asset
@@ -448,8 +205,8 @@ class FactsheetsBackend:
         if not isinstance(exp, dict) or not exp.get("name"):
             raise bad_request("notebook_experiment with a name is required", "missing_property")
         with self._lock:
-            record = NotebookExperiment(_new_id(), self.pac_id, exp["name"],
-                                        exp.get("experiment_id") or _new_id(),
+            record = NotebookExperiment(new_id(), self.pac_id, exp["name"],
+                                        exp.get("experiment_id") or new_id(),
                                         list(exp.get("runs") or []))
             self.experiments[record.id] = record
             return record
@@ -465,7 +222,7 @@ class FactsheetsBackend:
             raise bad_request("approach name is required", "missing_property")
         with self._lock:
             uc = self.get_use_case(use_case_id, catalog_id)
-            approach = Approach(_new_id(), body["name"], body.get("description") or "",
+            approach = Approach(new_id(), body["name"], body.get("description") or "",
                                 body.get("icon") or "Packages", body.get("icon_color") or "Gray")
             uc.approaches[approach.id] = approach
             return approach
