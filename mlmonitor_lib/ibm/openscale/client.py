@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 
 SERVICE = "wos"
 SERVICE_NAME = "Watson OpenScale"  # how errors name the service
-CP4D_INSTANCE_ID = "00000000-0000-0000-0000-000000000000"
 ORIGINAL_PREDICTION = "_original_prediction"
 DEFAULT_BATCH = 1000
 MONITOR_KIND = "monitor_instance"
@@ -106,8 +105,10 @@ def build_client(
     On IBM Cloud the instance id is always passed: with a custom ``service_url`` the SDK would
     otherwise skip the instance look-up and fail its entitlement check with "instance None".
     """
-    instance_id = settings.wos_instance_id or (CP4D_INSTANCE_ID if settings.env == "prem" else None)
-    if not instance_id:
+    # On CP4D the SDK chooses the instance itself when none is given (get_instance_guid: the
+    # fixed all-zero id every CP4D OpenScale has), so there is no second copy of that id here.
+    instance_id = settings.wos_instance_id or None
+    if instance_id is None and settings.env != "prem":
         raise SettingsError(
             "IBM Cloud needs WOS_INSTANCE_ID (the GUID of your Watson OpenScale "
             "instance, shown in its service credentials)"
