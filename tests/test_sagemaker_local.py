@@ -370,7 +370,7 @@ def test_moto_passes_handled_requests_through_and_keeps_its_own_settings(local, 
     from moto.core.botocore_stubber import BotocoreStubber
     from moto.core.config import default_user_config, mock_credentials
 
-    from mlmonitor_lib.emulators.sagemaker_local.hooks import _HANDLED_URL
+    from mlmonitor_lib.emulators.sagemaker_local.http_layer import HANDLED_URL as _HANDLED_URL
 
     class Request:
         method, headers, body = "POST", {}, b""

@@ -14,6 +14,7 @@ TensorFlow is imported only when an endpoint loads a model.
 from __future__ import annotations
 
 from mlmonitor_lib.emulators.sagemaker_local.faults import Faults
-from mlmonitor_lib.emulators.sagemaker_local.hooks import LocalSageMaker, moto_config
+from mlmonitor_lib.emulators.sagemaker_local.hooks import LocalSageMaker
+from mlmonitor_lib.emulators.sagemaker_local.http_layer import moto_config
 
 __all__ = ["Faults", "LocalSageMaker", "moto_config"]
