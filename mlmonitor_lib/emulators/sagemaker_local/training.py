@@ -5,14 +5,12 @@ container, with its own process, its own TensorFlow and its own failure file; a 
 ``sys.exit`` in it can never take the test run down. The job runs in a background thread so that
 DescribeTrainingJob polling sees ``InProgress`` as on AWS.
 
-What DescribeTrainingJob shows is a walk (:class:`~mlmonitor_lib.emulators.pace.Progress`)
-through AWS's secondary statuses (:mod:`.states`: botocore's ``SecondaryStatus`` enum, in the
-order its documentation gives): ``Starting``, ``Downloading``, ``Training``, ``Uploading``,
-then ``Completed``, ``Failed`` or ``Stopped`` (``Stopping`` first after StopTrainingJob). The
-real work holds the stage it belongs to (no ``Training`` before the data is downloaded, no
-``Completed`` before the artifact is uploaded); each stage is seen by at least one
-observation at ``instant`` pace and lasts a compressed share of AWS's time at ``realistic``.
-``SecondaryStatusTransitions`` lists exactly the stages walked, with their times.
+What DescribeTrainingJob shows is a walk (:mod:`.training_status`) through AWS's secondary
+statuses: ``Starting``, ``Downloading``, ``Training``, ``Uploading``, then ``Completed``,
+``Failed`` or ``Stopped`` (``Stopping`` first after StopTrainingJob). The real work holds the
+stage it belongs to (no ``Training`` before the data is downloaded, no ``Completed`` before the
+artifact is uploaded); each stage is seen by at least one observation at ``instant`` pace and
+lasts a compressed share of AWS's time at ``realistic``.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,30 +39,17 @@ from mlmonitor_lib.emulators.sagemaker_local.s3io import (
     tar_gz,
     upload_bytes,
 )
-from mlmonitor_lib.emulators.sagemaker_local.states import (
-    STOPPING_S,
-    TRAINING_JOB_STATUS,
-    TRAINING_STAGES,
-)
+from mlmonitor_lib.emulators.sagemaker_local.states import STOPPING_S, TRAINING_STAGES
+from mlmonitor_lib.emulators.sagemaker_local.training_status import TrainingStatus
 
 # SageMaker caps FailureReason at 1024 characters.
 MAX_REASON = 1024
 _TAIL_LINES = 15
 _STAGES = [name for name, _, _ in TRAINING_STAGES]
-# TrainingJobStatus (primary) of each secondary status that is not InProgress's.
-_PRIMARY = {"Completed": "Completed", "Failed": "Failed", "Stopped": "Stopped",
-            "MaxRuntimeExceeded": "Stopped", "Stopping": "Stopping"}
-if not set(_PRIMARY.values()) <= set(TRAINING_JOB_STATUS):  # botocore's enum
-    raise ValueError(f"not SageMaker TrainingJobStatus values: {sorted(_PRIMARY.values())}")
-_MESSAGES = {name: message for name, _, message in TRAINING_STAGES} | {
-    "Completed": "Training job completed", "Stopped": "Training job stopped",
-    "Stopping": "Stopping the training job",
-    "MaxRuntimeExceeded": "Training job stopped: it ran longer than MaxRuntimeInSeconds",
-}
 
 
 @dataclass
-class LocalTrainingJob:
+class LocalTrainingJob(TrainingStatus):
     """One job's local state: what DescribeTrainingJob overlays on moto's description."""
 
     name: str
@@ -348,64 +333,6 @@ class LocalTrainingJob:
                 except ValueError:
                     continue
         return found
-
-    def overlay(self, desc: dict[str, Any]) -> None:
-        """Write the walk's observed state over moto's always-``Completed`` description (one
-        DescribeTrainingJob is one observation)."""
-        secondary = self.progress.observe()
-        status = _PRIMARY.get(secondary, "InProgress")
-        final = status in ("Completed", "Failed", "Stopped")
-        desc["TrainingJobStatus"] = status
-        desc["SecondaryStatus"] = secondary
-        desc["SecondaryStatusTransitions"] = self.transitions()
-        desc["TrainingStartTime"] = self.started_at
-        if final and self.ended_at is not None:
-            desc["TrainingEndTime"] = self.ended_at
-            desc["TrainingTimeInSeconds"] = int((self.ended_at - self.started_at).total_seconds())
-        else:
-            desc.pop("TrainingEndTime", None)
-            desc.pop("TrainingTimeInSeconds", None)
-        if final and self.failure_reason:
-            desc["FailureReason"] = self.failure_reason
-        else:
-            desc.pop("FailureReason", None)
-        if status != "Completed":
-            desc.pop("ModelArtifacts", None)
-        desc["FinalMetricDataList"] = list(self.metrics) if final else []
-        if "AlgorithmSpecification" in desc:
-            desc["AlgorithmSpecification"]["MetricDefinitions"] = self.request.get(
-                "AlgorithmSpecification", {}).get("MetricDefinitions", [])
-
-    def summary_overlay(self, summary: dict[str, Any]) -> None:
-        """The same over a ListTrainingJobs summary (a List is an observation too)."""
-        secondary = self.progress.observe()
-        summary["TrainingJobStatus"] = _PRIMARY.get(secondary, "InProgress")
-        summary["SecondaryStatus"] = secondary
-        if summary["TrainingJobStatus"] in ("Completed", "Failed", "Stopped") and self.ended_at:
-            summary["TrainingEndTime"] = self.ended_at
-        else:
-            summary.pop("TrainingEndTime", None)
-
-    def transitions(self) -> list[dict[str, Any]]:
-        """``SecondaryStatusTransitions``: each stage walked, when it began and ended."""
-        now_wall, now = datetime.now(UTC), self.clock()
-        walked = list(self.progress.entered)
-        result = []
-        for i, (state, entered) in enumerate(walked):
-            start = now_wall - timedelta(seconds=now - entered)
-            item: dict[str, Any] = {"Status": state, "StartTime": start,
-                                    "StatusMessage": self._message(state)}
-            if i + 1 < len(walked):
-                item["EndTime"] = now_wall - timedelta(seconds=now - walked[i + 1][1])
-            elif state in ("Completed", "Failed", "Stopped", "MaxRuntimeExceeded"):
-                item["EndTime"] = start
-            result.append(item)
-        return result
-
-    def _message(self, state: str) -> str:
-        if state == "Failed":
-            return (self.failure_reason or "Training job failed").splitlines()[0]
-        return _MESSAGES.get(state, state)
 
 
 def _env_value(value: Any) -> str:
