@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -74,6 +75,12 @@ class StateStore:
     def __init__(self, path: Path, state: LifecycleState) -> None:
         self.path = Path(path)
         self.state = state
+        self._observers: list[Callable[[Resource], None]] = []
+
+    def observe(self, observer: Callable[[Resource], None]) -> None:
+        """Call ``observer`` with the resource each time one is recorded, once it is saved
+        (the crash-injection harness makes a run fail right after a chosen creation)."""
+        self._observers.append(observer)
 
     @classmethod
     def create(cls, path: Path, state: LifecycleState) -> StateStore:
@@ -128,17 +135,18 @@ class StateStore:
 
     # Ledger ----------------------------------------------------------------------------
     def record(self, service: Service, kind: str, resource_id: str, **attrs: Any) -> None:
-        for res in self.state.resources:
-            if (res.service, res.kind, res.id) == (service, kind, resource_id) and res.alive:
-                res.attrs.update(attrs)
-                self.save()
-                return
-        self.state.resources.append(
-            Resource(
+        res = next((r for r in self.state.resources
+                    if (r.service, r.kind, r.id) == (service, kind, resource_id) and r.alive), None)
+        if res is not None:
+            res.attrs.update(attrs)
+        else:
+            res = Resource(
                 service=service, kind=kind, id=resource_id, attrs=json.loads(json.dumps(attrs))
             )
-        )
+            self.state.resources.append(res)
         self.save()
+        for observer in self._observers:
+            observer(res)
 
     def forget(self, service: Service, kind: str, resource_id: str) -> None:
         for res in self.state.resources:

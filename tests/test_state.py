@@ -40,6 +40,20 @@ def test_alive_lists_newest_first(store):
     assert [r.id for r in store.alive("serving")] == ["endpoint", "config", "model"]
 
 
+def test_an_observer_sees_each_record_once_it_is_on_disk(store):
+    seen = []
+
+    def observer(resource):
+        on_disk = json.loads(store.path.read_text())["resources"]
+        seen.append((resource.kind, resource.id, dict(resource.attrs), len(on_disk)))
+
+    store.observe(observer)
+    store.record("wos", "monitor_instance", "m1", monitor="quality")
+    store.record("wos", "monitor_instance", "m1", status="active")
+    assert seen == [("monitor_instance", "m1", {"monitor": "quality"}, 1),
+                    ("monitor_instance", "m1", {"monitor": "quality", "status": "active"}, 1)]
+
+
 def test_another_process_reads_the_same_state(store):
     store.update(trained=True, model_data="s3://b/k/model.tar.gz")
     code = (
