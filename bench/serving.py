@@ -58,8 +58,10 @@ def load_module(path: Path, name: str) -> Any:
 
 def export_untrained(target: Path) -> Path:
     """The use case's CNN, untrained, exported with ``save_artifacts`` as the job does."""
-    train = load_module(REPO / "use_case_mnist_tf" / "tf_cnn_train.py", "bench_tf_cnn_train")
-    train.save_artifacts(train.build_model(), target)
+    sys.path.append(str(REPO / "use_case_mnist_tf"))  # the job's code directory, as in the image
+    import tf_cnn_model
+
+    tf_cnn_model.save_artifacts(tf_cnn_model.build_model(), target)
     return target
 
 

@@ -2,7 +2,7 @@
 
     python bench/train_mnist.py [--epochs N] [--train-samples N] [--strict]
 
-1. Trains with ``tf_cnn_train``'s own functions (``load_data``, ``build_model``,
+1. Trains with the job's own functions (``tf_cnn_data.load_data``, ``tf_cnn_model.build_model``,
    ``compile_model``, ``train``, ``evaluate``: exactly what the SageMaker job runs) using the
    hyperparameters of ``use_case_mnist_tf/model_signature.json`` on all 60,000 images, and
    reports t10k accuracy, seconds per epoch and images per second.
@@ -47,7 +47,7 @@ def signature_hyperparameters() -> dict[str, Any]:
 
 
 def bare_model() -> Any:
-    """The seed's CNN written out independently of tf_cnn_train, as a reference."""
+    """The seed's CNN written out independently of tf_cnn_model, as a reference."""
     import keras
     from keras import layers
 
@@ -101,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(USE_CASE_DIR))
-    import tf_cnn_train as job
+    import tf_cnn_data
+    import tf_cnn_model as job
 
-    data = job.load_data(args.data_dir, args.data_dir, args.train_samples)
+    data = tf_cnn_data.load_data(args.data_dir, args.data_dir, args.train_samples)
     samples = len(data.x_train)
     job.configure_determinism(args.seed)
     model = job.build_model()

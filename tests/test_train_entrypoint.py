@@ -154,7 +154,7 @@ def test_saved_model_serves_through_the_handlers(trained: SimpleNamespace) -> No
     import tensorflow as tf
 
     inference = _load("shipped_inference", trained.model_dir / "code" / "inference.py")
-    train_module = _load("tf_cnn_train_for_data", TRAIN_SCRIPT)
+    train_module = _load("tf_cnn_data_under_test", USE_CASE_DIR / "tf_cnn_data.py")
     data = train_module.load_split(data_dir(), "t10k-images-idx3-ubyte.gz",
                                    "t10k-labels-idx1-ubyte.gz")
     x, y = data[0][:8], data[1][:8]

@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.path.insert(0, str(HERE))
     import inference
-    import tf_cnn_train
+    import tf_cnn_data
+    import tf_cnn_model
 
     versions = sorted((p for p in args.model_dir.iterdir() if p.name.isdigit()),
                       key=lambda p: int(p.name)) if args.model_dir.is_dir() else []
@@ -51,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no SavedModel version directory in {args.model_dir}: run test_train.py first",
               file=sys.stderr)
         return 1
-    x_test, _ = tf_cnn_train.load_split(args.data_dir, tf_cnn_train.TEST_IMAGES,
-                                        tf_cnn_train.TEST_LABELS)
+    x_test, _ = tf_cnn_data.load_split(args.data_dir, tf_cnn_data.TEST_IMAGES,
+                                       tf_cnn_data.TEST_LABELS)
     batch = x_test[: args.count].reshape(args.count, -1)
     context = Context(args.model_type, versions[-1].name, "predict", "", 0, None, None,
                       "application/json", "application/json", 0)
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     request = json.loads(inference.input_handler(io.BytesIO(body), context))
     serving = tf.saved_model.load(str(versions[-1])).signatures["serving_default"]
-    outputs = serving(**{tf_cnn_train.INPUT_NAME: tf.constant(request["instances"],
+    outputs = serving(**{tf_cnn_model.INPUT_NAME: tf.constant(request["instances"],
                                                               dtype=tf.float32)})
     predictions = next(iter(outputs.values())).numpy().tolist()
     response = SimpleNamespace(status_code=200,  # TF Serving's answer to {"instances": ...}

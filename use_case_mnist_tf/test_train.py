@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(HERE))
+    import tf_cnn_model
     import tf_cnn_train
 
     forwarded = [
@@ -59,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             forwarded += [f"--{flag.replace('_', '-')}", str(value)]
     status = tf_cnn_train.main(forwarded)
     if status == 0:
-        print(f"models trained locally are stored in {args.model_dir / tf_cnn_train.KERAS_FILE} "
-              f"and {args.model_dir / tf_cnn_train.SAVED_MODEL_VERSION}")
+        print(f"models trained locally are stored in {args.model_dir / tf_cnn_model.KERAS_FILE} "
+              f"and {args.model_dir / tf_cnn_model.SAVED_MODEL_VERSION}")
     return status
 
 
