@@ -14,7 +14,7 @@ help:
 	@echo "make onboard   run the onboarding acceptance features (mock mode) and write the report"
 	@echo "make test      run every test: unit, contract and features"
 	@echo "make bootstrap create .venv, install the project, fetch MNIST"
-	@echo "make lint      ruff"
+	@echo "make lint      ruff, and the layering contracts (lint-imports, pyproject.toml)"
 	@echo "make bench     run the benchmarks in bench/"
 
 $(BIN)/python:
@@ -40,8 +40,10 @@ onboard: bootstrap
 test: bootstrap
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff, then the rooms' layering contracts in pyproject.toml ([tool.importlinter])
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-logo
 
 bench: bootstrap
 	$(BIN)/python bench/train_mnist.py

@@ -107,7 +107,7 @@ def _why_left_out(item: pytest.Item, mode: str, live_env: str | None) -> str | N
     if mode == "live" and "emulated" in marks:
         return EMULATED_ONLY
     if mode == "rehearsal" and "ibm_cloud" in marks:
-        from mlmonitor_lib.emulators.rehearsal import SAAS_UNAVAILABLE
+        from mlmonitor_harness.rehearsal import SAAS_UNAVAILABLE
 
         return SAAS_UNAVAILABLE
     if mode == "live":

@@ -28,6 +28,7 @@ import numpy as np
 import responses
 from moto import mock_aws
 
+from mlmonitor_harness.emulated_services import wait_settings
 from mlmonitor_harness.sdk_clock import instant_sdk_waits
 from mlmonitor_lib.emulators.iam import IamBackend
 from mlmonitor_lib.emulators.iam import make_router as iam_router
@@ -35,7 +36,6 @@ from mlmonitor_lib.emulators.openscale import DEFAULT_INSTANCE_ID, OpenScaleBack
 from mlmonitor_lib.emulators.openscale.discovery import sagemaker_from_session, seed_endpoint
 from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.transport import mount
-from mlmonitor_lib.emulators.world import wait_settings
 from mlmonitor_lib.ibm.openscale import OpenScaleMonitor
 from mlmonitor_lib.settings import Settings
 

@@ -74,14 +74,16 @@ def _emulators_serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from mlmonitor_lib.emulators.pace import Pace
-    from mlmonitor_lib.emulators.rehearsal import RehearsalWorld, exports
+    # The library's one way into the test harness, and lazily: the command serves the
+    # harness's rehearsal world, and an import here at the top would load the emulators (and
+    # break the layering contract in pyproject.toml) for every other command.
+    from mlmonitor_harness.rehearsal import RehearsalWorld, exports
 
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     world = RehearsalWorld(workdir=args.workdir, aws_port=args.port_aws,
-                           ibm_port=args.port_ibm, instant_waits=False, pace=Pace(args.pace))
+                           ibm_port=args.port_ibm, instant_waits=False, pace=args.pace)
     try:
         try:
             world.start()

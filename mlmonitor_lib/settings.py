@@ -313,6 +313,28 @@ class Settings(BaseSettings):
         if parts:
             raise SettingsError("\n".join(parts) + "\nSee README.md, 'Running live'.")
 
+    def environment(self, *, secrets: bool = False) -> dict[str, str]:
+        """These settings as the environment variables they are read from (``CP4D_URL``,
+        ``WAIT_FIRST_S``...): every setting not left at its default, so a new process started
+        with them (and no ``.env`` nor credentials file) loads these same settings.
+
+        Secrets (API key, passwords, AWS keys) are left out unless ``secrets`` is true: only a
+        caller that starts a child process, or prints the ``export`` lines a user asked for,
+        needs them in clear. Never log the result.
+        """
+        values = {}
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is None or (name not in self.model_fields_set
+                                 and value == info.get_default(call_default_factory=True)):
+                continue
+            if isinstance(value, SecretStr):
+                if not secrets:
+                    continue
+                value = value.get_secret_value()
+            values[name.upper()] = str(value)
+        return values
+
     def secret_values(self) -> list[str]:
         """Every secret's plain value: what the leak scanners search logs and reports for."""
         values = []

@@ -53,18 +53,18 @@ def world(mode: str, pace: str, tmp_path_factory: pytest.TempPathFactory):
     from mlmonitor_lib.emulators.pace import Pace
 
     if mode == "mock":
-        from mlmonitor_lib.emulators.world import MockWorld
+        from mlmonitor_harness.world import MockWorld
 
         with MockWorld(workdir=tmp_path_factory.mktemp("world"), pace=Pace(pace)) as started:
             yield started
     elif mode == "rehearsal":
-        from mlmonitor_lib.emulators.rehearsal import RehearsalWorld
+        from mlmonitor_harness.rehearsal import RehearsalWorld
 
         with RehearsalWorld(workdir=tmp_path_factory.mktemp("world"),
                             pace=Pace(pace)) as started:
             yield started
     else:
-        from mlmonitor_lib.emulators.world import LiveWorld
+        from mlmonitor_harness.world import LiveWorld
         from mlmonitor_lib.settings import Settings
 
         yield LiveWorld(Settings.load())
@@ -115,7 +115,7 @@ def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence,
 
     yield make
     if getattr(world, "ibm", None) is not None:  # a scenario's injected faults end with it
-        from mlmonitor_lib.emulators.crash import lift_faults
+        from mlmonitor_harness.crash import lift_faults
 
         lift_faults(world)
     for use_case in made:

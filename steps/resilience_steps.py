@@ -9,29 +9,19 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from mlmonitor_lib import aws
-from mlmonitor_lib.emulators.crash import (
+from mlmonitor_harness.crash import (
+    CREATION_POINTS_BY_NAME,
     cleanup_in_new_process,
     crash_after,
     fail_everything,
     lift_faults,
     run_lifecycle,
 )
+from mlmonitor_lib import aws
 from mlmonitor_lib.errors import CleanupIncomplete, MlMonitorError
 from mlmonitor_lib.usecase import ModelUseCase
 
-RESOURCES = {
-    "serving model": ("serving", "model", None),
-    "endpoint configuration": ("serving", "endpoint-config", None),
-    "endpoint": ("serving", "endpoint", None),
-    "training facts": ("factsheets", "notebook_experiment", None),
-    "model asset": ("factsheets", "model_asset", None),
-    "model use case link": ("factsheets", "model_link", None),
-    "data mart": ("wos", "data_mart", None),
-    "service provider": ("wos", "service_provider", None),
-    "subscription": ("wos", "subscription", None),
-    "quality monitor": ("wos", "monitor_instance", "quality"),
-}
+RESOURCES = CREATION_POINTS_BY_NAME  # the harness's one list of crash points
 # How each service refuses a delete: AccessDenied-style, not retried by any SDK.
 REFUSED_DELETES = {
     "model asset": ("AI Factsheets", "factsheets", "DELETE", "/v2/assets/{asset_id}"),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mlmonitor_lib.emulators.crash import (
+from mlmonitor_harness.crash import (
     CREATION_POINTS,
     CreationPoint,
     crash_after,
@@ -25,8 +25,8 @@ from mlmonitor_lib.emulators.crash import (
     point_id,
     run_lifecycle,
 )
-from mlmonitor_lib.emulators.inventory import leftovers
-from mlmonitor_lib.emulators.world import MockWorld
+from mlmonitor_harness.inventory import leftovers
+from mlmonitor_harness.world import MockWorld
 from mlmonitor_lib.usecase import ModelUseCase
 
 BUDGET = {"train-samples": 2000, "epochs": 1}

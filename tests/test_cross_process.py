@@ -14,8 +14,8 @@ import textwrap
 
 import pytest
 
-from mlmonitor_lib.emulators.crash import environment_reaching
-from mlmonitor_lib.emulators.rehearsal import RehearsalWorld
+from mlmonitor_harness.crash import environment_reaching
+from mlmonitor_harness.rehearsal import RehearsalWorld
 
 pytestmark = pytest.mark.slow
 

@@ -12,10 +12,11 @@ from typing import Any
 import boto3
 import pytest
 
+from mlmonitor_harness.emulated_services import CP4D_URL, REGION, IbmServices
+from mlmonitor_harness.world import MockWorld
 from mlmonitor_lib.emulators.faults import ConnectionDropped, FaultPlan
 from mlmonitor_lib.emulators.openscale.discovery import seed_endpoint
 from mlmonitor_lib.emulators.routing import Route, Router, json_response
-from mlmonitor_lib.emulators.world import CP4D_URL, REGION, IbmServices, MockWorld
 from mlmonitor_lib.errors import ServiceError
 from mlmonitor_lib.ibm.factsheets import FactsheetsAdapter
 from mlmonitor_lib.ibm.openscale import OpenScaleMonitor

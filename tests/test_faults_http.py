@@ -13,11 +13,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from mlmonitor_harness.emulated_services import CP4D_URL, IbmServices, wait_settings
 from mlmonitor_harness.sdk_clock import instant_sdk_waits
 from mlmonitor_lib.emulators.openscale.discovery import sagemaker_from_session, seed_endpoint
 from mlmonitor_lib.emulators.pace import Pace
 from mlmonitor_lib.emulators.transport import LoopbackServer
-from mlmonitor_lib.emulators.world import CP4D_URL, IbmServices, wait_settings
 from mlmonitor_lib.ibm.openscale import OpenScaleMonitor
 from mlmonitor_lib.settings import Settings
 from mlmonitor_lib.state import LifecycleState, StateStore

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mlmonitor_lib.emulators import leaks
+from mlmonitor_harness import leaks
 from mlmonitor_lib.report.secrets import MASK
 
 ROOT = Path(__file__).resolve().parents[1]

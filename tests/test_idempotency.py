@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from mlmonitor_lib.emulators.inventory import world_resources
-from mlmonitor_lib.emulators.world import MockWorld
+from mlmonitor_harness.inventory import world_resources
+from mlmonitor_harness.world import MockWorld
 from mlmonitor_lib.usecase import ModelUseCase
 
 BUDGET = {"train-samples": 2000, "epochs": 1}

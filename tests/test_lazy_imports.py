@@ -27,3 +27,16 @@ def test_import_does_not_pull_heavy_sdks(module):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"{module} imported {out.stdout.strip()}"
+
+
+@pytest.mark.parametrize("module", ["mlmonitor_lib.cli", "mlmonitor_lib.settings"])
+def test_the_library_loads_neither_emulators_nor_harness(module):
+    """The CLI reaches the harness only inside ``emulators serve`` (the one import the layering
+    contracts in pyproject.toml allow): loading the CLI for any other command loads neither."""
+    code = (
+        f"import sys, {module}; "
+        "print(','.join(m for m in sys.modules "
+        "if m.startswith(('mlmonitor_lib.emulators', 'mlmonitor_harness'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"{module} loaded {out.stdout.strip()}"

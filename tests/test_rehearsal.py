@@ -27,9 +27,9 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from mlmonitor_harness.rehearsal import RehearsalWorld
 from mlmonitor_lib.aws import boto3_session, make_client
 from mlmonitor_lib.aws.s3 import parse_s3_uri
-from mlmonitor_lib.emulators.rehearsal import RehearsalWorld
 from mlmonitor_lib.emulators.sagemaker_local.hooks import _INSTALLED
 
 REPO = Path(__file__).resolve().parents[1]
@@ -157,6 +157,7 @@ def test_emulators_serve_prints_exports_and_stops_on_sigterm(tmp_path):
             "AWS_DEFAULT_REGION", "AWS_ROLE", "BUCKET_NAME", "ENV", "CP4D_URL",
             "CP4D_USERNAME", "CP4D_PASSWORD", "CATALOG_ID", "MODEL_ENTRY_ID",
             "WAIT_FIRST_S", "WAIT_MAX_S",  # the pauses that suit the emulators' pace
+            "STATE_DIR",  # the world's own state folder (removed with it unless --workdir)
         }
         assert exported["ENV"] == "prem"
         assert any("pytest --mode rehearsal" in line for line in output)

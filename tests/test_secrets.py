@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from mlmonitor_lib.emulators import leaks
-from mlmonitor_lib.emulators.world import MockWorld
+from mlmonitor_harness import leaks
+from mlmonitor_harness.world import MockWorld
 from mlmonitor_lib.usecase import ModelUseCase
 
 BUDGET = {"train-samples": 2000, "epochs": 1}

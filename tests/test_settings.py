@@ -280,3 +280,28 @@ def test_factsheets_region_and_instance(monkeypatch):
     monkeypatch.setenv("FACTSHEETS_REGION", "aws_mumbai")
     with pytest.raises(SettingsError, match="FACTSHEETS_REGION.*'dallas'"):
         Settings.load()
+
+
+def _plain(settings: Settings) -> dict:
+    """Every field's value, secrets in clear, for comparing two settings objects."""
+    return {name: (value.get_secret_value() if hasattr(value, "get_secret_value") else value)
+            for name, value in settings}
+
+
+def test_environment_gives_what_was_set_and_keeps_secrets_out_unless_asked():
+    s = Settings.load(env="prem", cp4d_url="https://cp4d.example", cp4d_username="admin",
+                      cp4d_password=SECRET, api_key=None, wait_first_s=0.01)
+    assert s.environment() == {"ENV": "prem", "CP4D_URL": "https://cp4d.example",
+                               "CP4D_USERNAME": "admin", "WAIT_FIRST_S": "0.01"}
+    assert s.environment(secrets=True) == {**s.environment(), "CP4D_PASSWORD": SECRET}
+
+
+def test_environment_loads_the_same_settings_in_a_new_process(monkeypatch, tmp_path):
+    """What a child process started with :meth:`Settings.environment` reads back."""
+    s = Settings.load(env="saas", api_key=SECRET, aws_access_key_id="AKIAEXAMPLE",
+                      aws_secret_access_key=SECRET, aws_endpoint_url="http://127.0.0.1:5000",
+                      bucket_name="b", wait_first_s=0.0, wait_max_s=0.1, ibm_max_retries=0,
+                      state_dir=tmp_path / "state")
+    for name, value in s.environment(secrets=True).items():
+        monkeypatch.setenv(name, value)
+    assert _plain(Settings.load()) == _plain(s)

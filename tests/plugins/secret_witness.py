@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from mlmonitor_lib.emulators import leaks
+from mlmonitor_harness import leaks
 
 
 @pytest.fixture(scope="session", autouse=True)

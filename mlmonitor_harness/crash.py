@@ -1,5 +1,5 @@
 """Make a mock run crash right after a chosen resource is created, to prove that a use case
-resumed from the state file alone can clean up (tests and ``bench/resilience.py``).
+resumed from the state file alone can clean up (tests, steps and ``bench/resilience.py``).
 
 Why through the ledger: every resource is recorded the moment it exists, so wrapping the
 ledger's ``record`` is the one seam that sees each creation point of every service. When the
@@ -20,19 +20,21 @@ from typing import Any
 
 IBM_SERVICES = ("openscale", "factsheets", "iam")
 CreationPoint = tuple[str, str, str | None]  # (service, kind, monitor) as the ledger records
-# in the order an onboarding creates them
-CREATION_POINTS: list[CreationPoint] = [
-    ("serving", "model", None),
-    ("serving", "endpoint-config", None),
-    ("serving", "endpoint", None),
-    ("factsheets", "notebook_experiment", None),
-    ("factsheets", "model_asset", None),
-    ("factsheets", "model_link", None),
-    ("wos", "data_mart", None),
-    ("wos", "service_provider", None),
-    ("wos", "subscription", None),
-    ("wos", "monitor_instance", "quality"),
-]
+# The one list of crash points: every resource an onboarding creates, in the order it creates
+# them, by the name the features give it ("a crash right after the <resource> is created").
+CREATION_POINTS_BY_NAME: dict[str, CreationPoint] = {
+    "serving model": ("serving", "model", None),
+    "endpoint configuration": ("serving", "endpoint-config", None),
+    "endpoint": ("serving", "endpoint", None),
+    "training facts": ("factsheets", "notebook_experiment", None),
+    "model asset": ("factsheets", "model_asset", None),
+    "model use case link": ("factsheets", "model_link", None),
+    "data mart": ("wos", "data_mart", None),
+    "service provider": ("wos", "service_provider", None),
+    "subscription": ("wos", "subscription", None),
+    "quality monitor": ("wos", "monitor_instance", "quality"),
+}
+CREATION_POINTS: list[CreationPoint] = list(CREATION_POINTS_BY_NAME.values())
 
 
 def point_id(point: CreationPoint) -> str:
@@ -86,14 +88,13 @@ def run_lifecycle(use_case: Any, samples: int = 20) -> Any:
 
 
 def environment_reaching(settings: Any) -> dict[str, str]:
-    """This process's environment with every setting replaced by ``settings``' own (as
-    ``export`` lines would set them): nothing of the user's shell configuration leaks in."""
-    from mlmonitor_lib.emulators.rehearsal import environment_values
+    """This process's environment with every setting replaced by ``settings``' own, secrets
+    included (the child must log in): nothing of the user's shell configuration leaks in."""
     from mlmonitor_lib.settings import Settings
 
     ours = {name.upper() for name in Settings.model_fields} | {"MONITOR_CONFIG_FILE"}
     env = {k: v for k, v in os.environ.items() if k.upper() not in ours}
-    return env | environment_values(settings)
+    return env | settings.environment(secrets=True)
 
 
 # The CLI's own main, run as ``python -m mlmonitor_lib`` runs it, with the OpenScale SDK's waits
