@@ -1,11 +1,12 @@
 """Make a mock run crash right after a chosen resource is created, to prove that a use case
 resumed from the state file alone can clean up (tests, steps and ``bench/resilience.py``).
 
-Why through the ledger: every resource is recorded the moment it exists, so wrapping the
-ledger's ``record`` is the one seam that sees each creation point of every service. When the
-chosen one is recorded, every service starts failing every call (SageMaker through
+Why through the ledger: every resource is recorded the moment it exists, so an observer of the
+ledger (``StateStore.observe``) is the one seam that sees each creation point of every service.
+When the chosen one is recorded, every service starts failing every call (SageMaker through
 ``LocalSageMaker``'s faults, IBM through the emulators' fault plans): the lifecycle's next call,
-whatever it is, fails, as if the process had died there.
+whatever it is, fails, as if the process had died there. The steps run are the library's own
+onboarding order (``mlmonitor_lib.usecase.onboarding``), not a copy of it.
 """
 
 from __future__ import annotations
@@ -59,32 +60,27 @@ def lift_faults(world: Any) -> None:
 
 
 def crash_after(use_case: Any, point: CreationPoint, crash: Callable[[], None]) -> list[str]:
-    """Wrap the use case's ledger so ``crash`` runs right after ``point`` is first recorded;
+    """Make ``crash`` run right after ``point`` is first recorded in the use case's ledger;
     returns a list that holds the recorded id once that happened."""
     service, kind, monitor = point
-    original, fired = use_case.store.record, []
+    fired: list[str] = []
 
-    def record(svc: Any, knd: str, resource_id: str, **attrs: Any) -> None:
-        original(svc, knd, resource_id, **attrs)
-        if (svc, knd) == (service, kind) and monitor in (None, attrs.get("monitor")) \
-                and not fired:
-            fired.append(resource_id)
+    def crash_at_point(resource: Any) -> None:
+        if (resource.service, resource.kind) == (service, kind) and not fired \
+                and monitor in (None, resource.attrs.get("monitor")):
+            fired.append(resource.id)
             crash()
 
-    use_case.store.record = record
+    use_case.store.observe(crash_at_point)
     return fired
 
 
 def run_lifecycle(use_case: Any, samples: int = 20) -> Any:
-    """Every step of an onboarding after training, in the seed's order; returns the
+    """Every step of an onboarding after training, in the library's own order; returns the
     evaluation."""
-    use_case.deploy()
-    use_case.govern()
-    use_case.monitor()
-    use_case.log_payload(num_samples=samples)
-    use_case.configure_quality_monitor()
-    use_case.log_feedback(num_samples=samples)
-    return use_case.evaluate()
+    from mlmonitor_lib.usecase.onboarding import onboard, steps_after
+
+    return onboard(use_case, steps_after("train"), samples=samples)
 
 
 def environment_reaching(settings: Any) -> dict[str, str]:
