@@ -25,13 +25,7 @@ MODES = ("mock", "rehearsal", "live")
 PACES = ("instant", "realistic")  # mlmonitor_lib.emulators.pace.PACES (not imported: startup)
 pytest_plugins = [
     "steps.fixtures",
-    "steps.lifecycle_steps",
-    "steps.training_steps",
-    "steps.serving_steps",
-    "steps.governance_steps",
-    "steps.monitoring_steps",
-    "steps.bad_input_steps",
-    "steps.resilience_steps",
+    "steps.common_steps",  # the generic steps; each area's own sit in steps/test_<area>_bdd.py
     "steps.report",
 ]
 

@@ -10,10 +10,10 @@ Feature: Governing the deployed model in AI Factsheets
     And the model use case "use_case_mnist_tf"
     And the model has been deployed
     When the model is governed
-    Then a model asset exists for the endpoint
-    And the asset is linked to the model entry
-    And the asset holds the training hyperparameters and test accuracy
-    And the lifecycle shows trained "True", deployed "True", governed "True", monitored "False"
+    Then the model inventory holds an asset for the deployed model
+    And the model asset is linked to the model's entry in the inventory
+    And the asset records the training's hyperparameters and test accuracy
+    And the model is recorded as trained, deployed and governed, but not yet monitored
     When the use case is cleaned up
     Then the cleanup reports 1 model asset deleted
     And no model asset or link remains in the model inventory

@@ -7,44 +7,46 @@ Feature: Onboarding the MNIST handwritten-digit model
 
   Background:
     Given the model use case "use_case_mnist_tf"
-    And the catalog id and model entry id of our model inventory
+    And the model's entry in our model inventory
 
   Scenario: The model is onboarded, evaluated, approved for release and cleaned up
-    Then the lifecycle shows trained "False", deployed "False", governed "False", monitored "False"
+    Then the model is recorded as not yet trained, deployed, governed or monitored
 
     When the model is trained as a SageMaker job
     Then the training job has completed
     And the recorded test accuracy is at least 0.90
-    And the lifecycle shows trained "True", deployed "False", governed "False", monitored "False"
+    And the model is recorded as trained, but not yet deployed, governed or monitored
 
     When the model is deployed to an endpoint
     Then the endpoint is in service
-    And the lifecycle shows trained "True", deployed "True", governed "False", monitored "False"
+    And the model is recorded as trained and deployed, but not yet governed or monitored
 
     When 10 test images are scored
     Then 10 predictions come back with probabilities summing to 1
 
     When the model is governed
-    Then the asset is linked to the model entry
-    And the lifecycle shows trained "True", deployed "True", governed "True", monitored "False"
+    Then the model asset is linked to the model's entry in the inventory
+    And the model is recorded as trained, deployed and governed, but not yet monitored
 
     When the model is monitored
-    Then the subscription is active
-    And the lifecycle shows trained "True", deployed "True", governed "True", monitored "True"
+    Then its monitoring is active
+    And the model is recorded as trained, deployed, governed and monitored
 
-    When 20 test images are scored and logged as payload
-    Then the payload data set holds 20 records
+    When 20 test images are scored and logged for monitoring
+    Then the monitoring service holds 20 scored requests
 
     When the quality monitor is configured
-    Then the quality monitor's thresholds are the signature's
+    Then the quality monitor holds the thresholds of the model's signature
 
     When 100 test images are logged as feedback with their true labels
-    And the model is evaluated
-    Then the evaluated accuracy equals the accuracy of the logged predictions against the labels
-    And the evaluation passes
-    And the release gate approves the release
+    And the model's quality is evaluated
+    Then the evaluated accuracy is the share of the logged predictions that match their labels
+    And every quality threshold is met
+
+    When the release is put to the gate
+    Then the release gate approves the release
 
     When the use case is cleaned up
     Then the cleanup reports 1 serving deployment, 1 subscription and 1 model asset deleted
-    And the lifecycle shows trained "True", deployed "False", governed "False", monitored "False"
+    And the model is recorded as trained, but no longer deployed, governed or monitored
     And nothing the onboarding created is left running

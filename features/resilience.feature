@@ -10,12 +10,13 @@ Feature: The onboarding survives faults and never leaves anything behind
 
   @emulated
   Scenario Outline: A crash right after the <resource> is created is cleaned up from the state file
-    Given every service fails right after the <resource> is created
-    When the onboarding runs until it fails
-    Then it stopped right after creating the <resource>
+    Given every service goes down right after the <resource> is created
+    When the model is onboarded up to its evaluation
+    Then the onboarding stopped right after creating the <resource>
     When the services recover and a new process cleans up from the state file
     Then no resource of the onboarding remains in any service
-    And cleaning up again deletes nothing
+    When the use case is cleaned up again
+    Then the second cleanup deletes nothing
 
     Examples:
       | resource                     |
@@ -31,27 +32,26 @@ Feature: The onboarding survives faults and never leaves anything behind
       | quality monitor              |
 
   @emulated
-  Scenario Outline: A passing <fault> from <service> is ridden out
-    Given <service> answers the next <times> requests to <operation> with <fault>
+  Scenario Outline: <service> <trouble> <moment> is ridden out
+    Given <service> is <trouble> for our first <tries> tries <moment>
     When the model is onboarded up to its evaluation
-    Then the evaluation passes
-    And <service> injected <times> faults
+    Then every quality threshold is met
+    And <service> turned away exactly <tries> of our tries
 
     Examples:
-      | service               | operation                  | fault               | times |
-      | Watson OpenScale      | POST /v2/subscriptions     | 503                 | 2     |
-      | Watson OpenScale      | POST /v2/monitor_instances | 500                 | 1     |
-      | AI Factsheets         | PUT /model_stub            | 429                 | 2     |
-      | SageMaker             | CreateEndpoint             | ThrottlingException | 2     |
-      | SageMaker             | InvokeEndpoint             | ServiceUnavailable  | 1     |
-      | the IBM login service | its token request          | 503                 | 2     |
+      | service               | trouble             | moment                              | tries |
+      | Watson OpenScale      | briefly unavailable | while we subscribe                  | 2     |
+      | Watson OpenScale      | failing             | while we create the quality monitor | 1     |
+      | AI Factsheets         | throttling us       | while we record the model asset     | 2     |
+      | SageMaker             | throttling us       | while we create the endpoint        | 2     |
+      | SageMaker             | briefly unavailable | while we score                      | 1     |
+      | the IBM login service | briefly unavailable | while we log in                     | 2     |
 
   @emulated
-  Scenario: A lasting outage stops the onboarding with an error naming service and operation
-    Given Watson OpenScale answers every request to POST /v2/subscriptions with 503
-    When the onboarding runs until it fails
-    Then it is refused with an error mentioning "Watson OpenScale"
-    And it is refused with an error mentioning "503"
+  Scenario: A lasting outage stops the onboarding with an error naming the service and its answer
+    Given Watson OpenScale is unavailable for every try while we subscribe
+    When the model is onboarded up to its evaluation
+    Then the onboarding stopped with an error naming Watson OpenScale and its answer
     When the services recover and a new process cleans up from the state file
     Then no resource of the onboarding remains in any service
 
@@ -60,17 +60,19 @@ Feature: The onboarding survives faults and never leaves anything behind
     And the model is onboarded up to its evaluation again
     Then the services hold 1 endpoint, 1 subscription and 1 model asset for the model
     When the use case is cleaned up
-    Then cleaning up again deletes nothing
+    And the use case is cleaned up again
+    Then the second cleanup deletes nothing
 
   @emulated
   Scenario Outline: A delete refused by <service> does not stop the cleanup
     Given the model has been onboarded up to its evaluation
     And <service> refuses to delete the <resource>
-    When the use case is cleaned up despite the refusal
+    When the use case is cleaned up
     Then the cleanup names the <resource> in <service> as not deleted
     And SageMaker no longer has the endpoint
     And the state file still lists the <resource> and nothing of the other services
-    When <service> accepts deletes again and the use case is cleaned up again
+    When <service> accepts deletes again
+    And the use case is cleaned up again
     Then no resource of the onboarding remains in any service
 
     Examples:

@@ -1,0 +1,394 @@
+"""The generic steps: the sentences every feature shares, one per lifecycle stage.
+
+How steps are written here (pytest-bdd's and qutebrowser's way):
+
+- A **Given** step establishes a state through fixtures (``new_use_case``, ``trained_job``...)
+  and may publish it (``target_fixture``); it never asserts.
+- A **When** step acts once and publishes its outcome. A step whose action a scenario may
+  expect to be refused publishes an :class:`Outcome` as ``outcome`` (the library's refusal
+  or the result), so a Then step can judge either; the others publish their result under
+  their own name (``training``, ``scoring``, ``feedback``...).
+- A **Then** step only asserts. It may read (describe, list, count) but never changes
+  anything: no scoring, no gate, no cleanup, no parsing of printed output.
+
+Each function is named after what it does; the area steps live next to their feature's
+``scenarios()`` in ``steps/test_<area>_bdd.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from mlmonitor_lib.errors import MlMonitorError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mlmonitor_lib.usecase import ModelUseCase
+
+
+# --- outcomes ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outcome:
+    """What a When step's action produced: its result, or the library's refusal."""
+
+    value: Any = None
+    error: MlMonitorError | None = None
+
+    def result(self) -> Any:
+        """The result; an unexpected refusal fails the Then step as the library raised it."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def attempt(action: Callable[[], Any]) -> Outcome:
+    """Run ``action`` once and keep its result or the library's refusal (other errors are
+    bugs and propagate)."""
+    try:
+        return Outcome(value=action())
+    except MlMonitorError as refused:
+        return Outcome(error=refused)
+
+
+def refusal(outcome: Outcome) -> MlMonitorError:
+    """The refusal a Then step judges; fails when the action went through."""
+    assert outcome.error is not None, f"expected a refusal, the action returned {outcome.value!r}"
+    return outcome.error
+
+
+# --- the use case and its platform -----------------------------------------------------------
+PLATFORMS = {"IBM Cloud": "saas", "Cloud Pak for Data": "prem"}
+
+
+@given(parsers.parse("the IBM services of {platform}"), target_fixture="ibm_flavour")
+def choose_ibm_platform(platform: str) -> str:
+    """IBM Cloud (API key through IAM) or Cloud Pak for Data (user and password)."""
+    return PLATFORMS[platform]
+
+
+@given(parsers.parse('the model use case "{name}"'), target_fixture="use_case")
+def open_model_use_case(new_use_case, name: str) -> ModelUseCase:
+    """A use case folder (signature, scripts) bound to this run's services and state file."""
+    return new_use_case(name)
+
+
+@given("the model has been trained", target_fixture="training_jobs_before")
+def attach_trained_model(use_case: ModelUseCase, trained_job: str) -> list[str]:
+    """The session's one training job, attached; publishes the training jobs that exist."""
+    use_case.attach_training_job(trained_job)
+    return use_case.list_training_jobs()
+
+
+@given("the model has been deployed")
+def deploy_trained_model(use_case: ModelUseCase, trained_job: str) -> None:
+    """The session's training job attached (unless trained already), then deployed."""
+    if not use_case.states()["trained"]:
+        use_case.attach_training_job(trained_job)
+    use_case.deploy()
+
+
+# --- lifecycle record --------------------------------------------------------------------------
+STAGES = ("trained", "deployed", "governed", "monitored")
+# the service whose resources show that a stage was once reached
+STAGE_SERVICES = {"deployed": "serving", "governed": "factsheets", "monitored": "wos"}
+
+
+def _stages_named(words: str) -> list[str]:
+    named = words.replace(" and ", ", ").replace(" or ", ", ").split(", ")
+    return [name.strip() for name in named if name.strip()]
+
+
+def expected_stages(phrase: str) -> tuple[dict[str, bool], set[str]]:
+    """``"trained and deployed, but not yet governed or monitored"`` -> each stage's flag,
+    and the stages said to be *no longer* reached (they were once)."""
+    done, _, rest = phrase.partition(", but ")
+    if done.startswith(("not yet ", "no longer ")):
+        done, rest = "", done
+    undone_words = rest.removeprefix("not yet ").removeprefix("no longer ")
+    flags = dict.fromkeys(_stages_named(done), True) | dict.fromkeys(
+        _stages_named(undone_words), False)
+    assert sorted(flags) == sorted(STAGES), f"name each stage once: {phrase!r}"
+    no_longer = set(_stages_named(undone_words)) if rest.startswith("no longer ") else set()
+    return flags, no_longer
+
+
+@then(parsers.parse("the model is recorded as {phrase}"))
+def lifecycle_record_shows(use_case: ModelUseCase, phrase: str) -> None:
+    """The four lifecycle flags (trained, deployed, governed, monitored) in the state file;
+    a stage "no longer" reached must have left resources in the ledger."""
+    flags, no_longer = expected_stages(phrase)
+    assert use_case.states() == flags
+    for stage in no_longer:
+        assert any(r.service == STAGE_SERVICES[stage] for r in use_case.state.resources), stage
+
+
+# --- training ----------------------------------------------------------------------------------
+@when("the model is trained as a SageMaker job", target_fixture="training")
+def train_model(use_case: ModelUseCase, evidence) -> dict:
+    training = use_case.train()
+    evidence.training(training["metrics"])
+    return training
+
+
+@then("the training job has completed")
+def training_job_completed(use_case: ModelUseCase, training: dict) -> None:
+    assert use_case.describe_training_job()["TrainingJobStatus"] == "Completed"
+    assert training["job_name"] == use_case.state.job_name
+
+
+@then(parsers.parse("the recorded test accuracy is at least {threshold:f}"))
+def recorded_accuracy_at_least(training: dict, threshold: float) -> None:
+    assert training["metrics"]["test_accuracy"] >= threshold, training["metrics"]
+
+
+# --- serving -----------------------------------------------------------------------------------
+@when("the model is deployed to an endpoint", target_fixture="deployment")
+def deploy_model(use_case: ModelUseCase) -> dict:
+    return use_case.deploy()
+
+
+@then("the endpoint is in service")
+def endpoint_in_service(use_case: ModelUseCase) -> None:
+    assert use_case.describe_endpoint()["EndpointStatus"] == "InService"
+
+
+@dataclass
+class Scoring:
+    """What scoring answered, and what went over the wire to get it."""
+
+    fields: list[str]
+    values: list[Any]
+    response_time_ms: float  # what the library measured and reports
+    wall_ms: float  # the whole call, timed by the step
+    request_bytes: list[int] = field(default_factory=list)  # one entry per InvokeEndpoint
+
+
+class InvokeRequests:
+    """Counts the InvokeEndpoint requests a boto3 session sends, and their body sizes
+    (botocore's ``before-call`` event: client side, so it counts in every mode)."""
+
+    EVENT = "before-call.sagemaker-runtime.InvokeEndpoint"
+
+    def __init__(self, session: Any) -> None:
+        self.events = session.events if hasattr(session, "events") else session._session
+        self.sizes: list[int] = []
+
+    def _seen(self, params: dict, **_: Any) -> None:
+        self.sizes.append(len(params.get("body") or b""))
+
+    def __enter__(self) -> InvokeRequests:
+        self.events.register(self.EVENT, self._seen, unique_id=f"count-invokes-{id(self)}")
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.events.unregister(self.EVENT, unique_id=f"count-invokes-{id(self)}")
+
+
+@when(parsers.parse("{count:d} test images are scored"), target_fixture="scoring")
+def score_test_images(use_case: ModelUseCase, count: int, evidence) -> Scoring:
+    with InvokeRequests(use_case.session) as requests:
+        started = time.perf_counter()
+        scored = use_case.score_model(num_samples=count)
+        wall_ms = (time.perf_counter() - started) * 1000.0
+    images, labels = use_case.test_set()
+    evidence.samples(images[:count], labels[:count], [cls for cls, _ in scored["values"]])
+    return Scoring(scored["fields"], scored["values"], scored["response_time_ms"], wall_ms,
+                   requests.sizes)
+
+
+@then(parsers.parse("{count:d} predictions come back with probabilities summing to 1"))
+def predictions_with_probabilities(scoring: Scoring, count: int) -> None:
+    assert scoring.fields == ["prediction", "probability"]
+    assert len(scoring.values) == count
+    assert all(len(probabilities) == 10 for _, probabilities in scoring.values)
+    sums = [sum(probabilities) for _, probabilities in scoring.values]
+    np.testing.assert_allclose(sums, 1.0, atol=1e-5)
+
+
+# Each bad request a client can send: (body, content type, endpoint name or None for ours).
+BAD_REQUESTS = {
+    "images of the wrong shape": (json.dumps({"instances": [[0.0] * 27]}), "application/json",
+                                  None),
+    "an empty batch": (json.dumps({"input_data": [{"values": []}]}), "application/json", None),
+    "a body that is not JSON": ("{not json", "application/json", None),
+    "data in a format the model can't read": ("0.1,0.2", "text/csv", None),
+    "a request for an unknown endpoint": (json.dumps({"instances": [[0.0] * 784]}),
+                                          "application/json", "no-such-endpoint-0000"),
+    "pixel values that are not numbers": (json.dumps({"instances": [["x"] * 784]}),
+                                          "application/json", None),
+    "a pixel value that is NaN": ('{"instances": [[NaN' + ", 0.0" * 783 + "]]}",
+                                  "application/json", None),
+    "a pixel value that is infinite": ('{"instances": [[Infinity' + ", 0.0" * 783 + "]]}",
+                                       "application/json", None),
+    "pixel values above 1": (json.dumps({"instances": [[255.0] * 784]}), "application/json",
+                             None),
+    "a body over the 6 MB limit": (json.dumps({"instances": [[0.5] * 784] * 2100}),
+                                   "application/json", None),
+}
+# What the refusal must say for the client to fix the request (the library's and the model
+# handler's words, checked by tests/test_specification_words.py).
+SCORING_REFUSALS = {
+    "the images have the wrong shape": "shape",
+    "the batch is empty": "empty",
+    "the body is not JSON": "JSON",
+    "the model does not read that format": "content type",
+    "there is no such endpoint": "not found",
+    "the pixels must be numbers": "number",
+    "a pixel is not a number": "NaN",
+    "a pixel is infinite": "Inf",
+    "the pixels are out of range": "range",
+    "the request is over the 6 MB limit": "6 MiB",
+}
+
+
+@when(parsers.parse("a client sends {request}"), target_fixture="outcome")
+def send_bad_scoring_request(use_case: ModelUseCase, request: str) -> Outcome:
+    body, content_type, endpoint = BAD_REQUESTS[request]
+    return attempt(lambda: use_case.invoke_raw(body.encode(), content_type=content_type,
+                                               endpoint_name=endpoint))
+
+
+@then(parsers.parse("it is refused, telling the client {problem}"))
+def scoring_refused_saying(outcome: Outcome, problem: str) -> None:
+    from mlmonitor_lib.errors import ScoringError
+
+    refused = refusal(outcome)
+    assert isinstance(refused, ScoringError), repr(refused)
+    assert SCORING_REFUSALS[problem].lower() in str(refused).lower(), str(refused)
+
+
+# --- governance --------------------------------------------------------------------------------
+@when("the model is governed", target_fixture="governance")
+@when("the model is governed again", target_fixture="governance")
+def govern_model(use_case: ModelUseCase) -> dict:
+    return use_case.govern()
+
+
+@then("the model asset is linked to the model's entry in the inventory")
+def asset_linked_to_model_entry(use_case: ModelUseCase, evidence) -> None:
+    summary = use_case.factsheet()
+    evidence.factsheet(summary)
+    assert summary.linked
+    assert summary.model_entry_id == use_case.state.model_entry_id
+
+
+# --- monitoring --------------------------------------------------------------------------------
+@when("the model is monitored", target_fixture="outcome")
+def monitor_model(use_case: ModelUseCase) -> Outcome:
+    return attempt(use_case.monitor)
+
+
+@then("its monitoring is active")
+def monitoring_active(use_case: ModelUseCase, outcome: Outcome) -> None:
+    assert outcome.result()["state"] == "active"
+    assert use_case.wos.subscription_state() == "active"
+
+
+@when(parsers.parse("{count:d} test images are scored and logged for monitoring"),
+      target_fixture="payload_logged")
+def log_scored_payload(use_case: ModelUseCase, count: int) -> int:
+    return use_case.log_payload(num_samples=count)
+
+
+@then(parsers.parse("the monitoring service holds {count:d} scored requests"))
+def payload_records_held(use_case: ModelUseCase, payload_logged: int, count: int) -> None:
+    assert payload_logged == count
+    assert use_case.wos.payload_record_count() == count
+
+
+@when("the quality monitor is configured", target_fixture="monitor_ids")
+def configure_quality_monitor(use_case: ModelUseCase) -> dict:
+    return use_case.configure_quality_monitor()
+
+
+@then("the quality monitor holds the thresholds of the model's signature")
+def monitor_holds_signature_thresholds(use_case: ModelUseCase, monitor_ids: dict) -> None:
+    assert "quality" in monitor_ids
+    expected = [t.model_dump() for t in use_case.signature.quality_monitor.thresholds]
+    actual = [{"metric_id": t["metric_id"], "type": t["type"], "value": t["value"]}
+              for t in use_case.wos.monitor_thresholds()]
+    assert actual == expected
+
+
+@when(parsers.parse("{count:d} test images are logged as feedback with their true labels"),
+      target_fixture="feedback")
+def log_true_feedback(use_case: ModelUseCase, count: int) -> dict:
+    return use_case.log_feedback(num_samples=count)
+
+
+@when("the model's quality is evaluated", target_fixture="outcome")
+def evaluate_quality(use_case: ModelUseCase, evidence) -> Outcome:
+    evaluated = attempt(use_case.evaluate)
+    if evaluated.error is None:
+        evidence.metrics(evaluated.value)
+    return evaluated
+
+
+@then("the evaluated accuracy is the share of the logged predictions that match their labels")
+def evaluated_accuracy_is_independent_accuracy(outcome: Outcome, feedback: dict) -> None:
+    independent = np.mean(np.array(feedback["predictions"]) == np.array(feedback["labels"]))
+    assert outcome.result().metrics["accuracy"] == pytest.approx(independent, abs=1e-9)
+
+
+@then("every quality threshold is met")
+def every_threshold_met(outcome: Outcome) -> None:
+    evaluation = outcome.result()
+    assert evaluation.passed, evaluation.violations
+    assert evaluation.thresholds, "nothing was judged"
+
+
+# --- the release gate --------------------------------------------------------------------------
+@when("the release is put to the gate", target_fixture="outcome")
+def put_release_to_gate(use_case: ModelUseCase, evidence) -> Outcome:
+    verdict = attempt(use_case.release_gate)
+    if verdict.error is None:
+        evidence.verdict(True, ["every quality threshold met"])
+    else:
+        evidence.verdict(False, str(verdict.error).splitlines()[1:])
+    return verdict
+
+
+@then("the release gate approves the release")
+def gate_approves(outcome: Outcome) -> None:
+    assert outcome.result().passed
+
+
+# --- cleanup -----------------------------------------------------------------------------------
+@when("the use case is cleaned up", target_fixture="outcome")
+@when("the use case is cleaned up again", target_fixture="outcome")
+def clean_up_use_case(use_case: ModelUseCase) -> Outcome:
+    return attempt(use_case.cleanup)
+
+
+@then(parsers.parse("the cleanup reports {serving:d} serving deployment, {wos:d} subscription "
+                    "and {factsheets:d} model asset deleted"))
+def cleanup_reports_all(outcome: Outcome, serving: int, wos: int, factsheets: int) -> None:
+    assert outcome.result() == {"serving": serving, "wos": wos, "factsheets": factsheets}
+
+
+@then(parsers.parse("the cleanup reports {count:d} serving deployment deleted"))
+def cleanup_reports_serving(outcome: Outcome, count: int) -> None:
+    assert outcome.result()["serving"] == count
+
+
+@then(parsers.parse("the cleanup reports {count:d} subscription deleted"))
+def cleanup_reports_subscription(outcome: Outcome, count: int) -> None:
+    assert outcome.result()["wos"] == count
+
+
+@then(parsers.parse("the cleanup reports {count:d} model asset deleted"))
+def cleanup_reports_model_asset(outcome: Outcome, count: int) -> None:
+    assert outcome.result()["factsheets"] == count
+
+
+@then("the second cleanup deletes nothing")
+def second_cleanup_deletes_nothing(outcome: Outcome) -> None:
+    assert outcome.result() == {"serving": 0, "wos": 0, "factsheets": 0}
