@@ -5,9 +5,9 @@ How steps are written here (pytest-bdd's and qutebrowser's way):
 - A **Given** step establishes a state through fixtures (``new_use_case``, ``trained_job``...)
   and may publish it (``target_fixture``); it never asserts.
 - A **When** step acts once and publishes its outcome. A step whose action a scenario may
-  expect to be refused publishes an :class:`Outcome` as ``outcome`` (the library's refusal
-  or the result), so a Then step can judge either; the others publish their result under
-  their own name (``training``, ``scoring``, ``feedback``...).
+  expect to be refused publishes an :class:`~steps.outcomes.Outcome` as ``outcome`` (the
+  library's refusal or the result), so a Then step can judge either; the others publish
+  their result under their own name (``training``, ``scoring``, ``feedback``...).
 - A **Then** step only asserts. It may read (describe, list, count) but never changes
   anything: no scoring, no gate, no cleanup, no parsing of printed output.
 
@@ -19,49 +19,16 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from mlmonitor_lib.errors import MlMonitorError
+from steps.outcomes import InvokeRequests, Outcome, Scoring, attempt, refusal
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from mlmonitor_lib.usecase import ModelUseCase
-
-
-# --- outcomes ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Outcome:
-    """What a When step's action produced: its result, or the library's refusal."""
-
-    value: Any = None
-    error: MlMonitorError | None = None
-
-    def result(self) -> Any:
-        """The result; an unexpected refusal fails the Then step as the library raised it."""
-        if self.error is not None:
-            raise self.error
-        return self.value
-
-
-def attempt(action: Callable[[], Any]) -> Outcome:
-    """Run ``action`` once and keep its result or the library's refusal (other errors are
-    bugs and propagate)."""
-    try:
-        return Outcome(value=action())
-    except MlMonitorError as refused:
-        return Outcome(error=refused)
-
-
-def refusal(outcome: Outcome) -> MlMonitorError:
-    """The refusal a Then step judges; fails when the action went through."""
-    assert outcome.error is not None, f"expected a refusal, the action returned {outcome.value!r}"
-    return outcome.error
 
 
 # --- the use case and its platform -----------------------------------------------------------
@@ -133,6 +100,7 @@ def lifecycle_record_shows(use_case: ModelUseCase, phrase: str) -> None:
 # --- training ----------------------------------------------------------------------------------
 @when("the model is trained as a SageMaker job", target_fixture="training")
 def train_model(use_case: ModelUseCase, evidence) -> dict:
+    """Train through SageMaker (or reuse the job the state file names); publishes `training`."""
     training = use_case.train()
     evidence.training(training["metrics"])
     return training
@@ -140,60 +108,33 @@ def train_model(use_case: ModelUseCase, evidence) -> dict:
 
 @then("the training job has completed")
 def training_job_completed(use_case: ModelUseCase, training: dict) -> None:
+    """SageMaker reports the job Completed, and it is the job the state file names."""
     assert use_case.describe_training_job()["TrainingJobStatus"] == "Completed"
     assert training["job_name"] == use_case.state.job_name
 
 
 @then(parsers.parse("the recorded test accuracy is at least {threshold:f}"))
 def recorded_accuracy_at_least(training: dict, threshold: float) -> None:
+    """The test accuracy the job printed and SageMaker scraped."""
     assert training["metrics"]["test_accuracy"] >= threshold, training["metrics"]
 
 
 # --- serving -----------------------------------------------------------------------------------
 @when("the model is deployed to an endpoint", target_fixture="deployment")
 def deploy_model(use_case: ModelUseCase) -> dict:
+    """Create (or reuse) the endpoint; publishes `deployment`."""
     return use_case.deploy()
 
 
 @then("the endpoint is in service")
 def endpoint_in_service(use_case: ModelUseCase) -> None:
+    """SageMaker describes the endpoint as InService."""
     assert use_case.describe_endpoint()["EndpointStatus"] == "InService"
-
-
-@dataclass
-class Scoring:
-    """What scoring answered, and what went over the wire to get it."""
-
-    fields: list[str]
-    values: list[Any]
-    response_time_ms: float  # what the library measured and reports
-    wall_ms: float  # the whole call, timed by the step
-    request_bytes: list[int] = field(default_factory=list)  # one entry per InvokeEndpoint
-
-
-class InvokeRequests:
-    """Counts the InvokeEndpoint requests a boto3 session sends, and their body sizes
-    (botocore's ``before-call`` event: client side, so it counts in every mode)."""
-
-    EVENT = "before-call.sagemaker-runtime.InvokeEndpoint"
-
-    def __init__(self, session: Any) -> None:
-        self.events = session.events if hasattr(session, "events") else session._session
-        self.sizes: list[int] = []
-
-    def _seen(self, params: dict, **_: Any) -> None:
-        self.sizes.append(len(params.get("body") or b""))
-
-    def __enter__(self) -> InvokeRequests:
-        self.events.register(self.EVENT, self._seen, unique_id=f"count-invokes-{id(self)}")
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self.events.unregister(self.EVENT, unique_id=f"count-invokes-{id(self)}")
 
 
 @when(parsers.parse("{count:d} test images are scored"), target_fixture="scoring")
 def score_test_images(use_case: ModelUseCase, count: int, evidence) -> Scoring:
+    """Score the first test images once; publishes a `Scoring` with the requests it took."""
     with InvokeRequests(use_case.session) as requests:
         started = time.perf_counter()
         scored = use_case.score_model(num_samples=count)
@@ -206,6 +147,7 @@ def score_test_images(use_case: ModelUseCase, count: int, evidence) -> Scoring:
 
 @then(parsers.parse("{count:d} predictions come back with probabilities summing to 1"))
 def predictions_with_probabilities(scoring: Scoring, count: int) -> None:
+    """Every image got a class and ten probabilities summing to 1."""
     assert scoring.fields == ["prediction", "probability"]
     assert len(scoring.values) == count
     assert all(len(probabilities) == 10 for _, probabilities in scoring.values)
@@ -251,6 +193,7 @@ SCORING_REFUSALS = {
 
 @when(parsers.parse("a client sends {request}"), target_fixture="outcome")
 def send_bad_scoring_request(use_case: ModelUseCase, request: str) -> Outcome:
+    """Send one malformed request as a client would; publishes its `outcome`."""
     body, content_type, endpoint = BAD_REQUESTS[request]
     return attempt(lambda: use_case.invoke_raw(body.encode(), content_type=content_type,
                                                endpoint_name=endpoint))
@@ -258,6 +201,7 @@ def send_bad_scoring_request(use_case: ModelUseCase, request: str) -> Outcome:
 
 @then(parsers.parse("it is refused, telling the client {problem}"))
 def scoring_refused_saying(outcome: Outcome, problem: str) -> None:
+    """A scoring error that tells the client what to fix (SCORING_REFUSALS)."""
     from mlmonitor_lib.errors import ScoringError
 
     refused = refusal(outcome)
@@ -269,11 +213,13 @@ def scoring_refused_saying(outcome: Outcome, problem: str) -> None:
 @when("the model is governed", target_fixture="governance")
 @when("the model is governed again", target_fixture="governance")
 def govern_model(use_case: ModelUseCase) -> dict:
+    """Register (or reuse) the model asset in AI Factsheets; publishes `governance`."""
     return use_case.govern()
 
 
 @then("the model asset is linked to the model's entry in the inventory")
 def asset_linked_to_model_entry(use_case: ModelUseCase, evidence) -> None:
+    """AI Factsheets shows the asset linked to the settings' model entry."""
     summary = use_case.factsheet()
     evidence.factsheet(summary)
     assert summary.linked
@@ -283,11 +229,13 @@ def asset_linked_to_model_entry(use_case: ModelUseCase, evidence) -> None:
 # --- monitoring --------------------------------------------------------------------------------
 @when("the model is monitored", target_fixture="outcome")
 def monitor_model(use_case: ModelUseCase) -> Outcome:
+    """Subscribe the endpoint in Watson OpenScale; publishes its `outcome`."""
     return attempt(use_case.monitor)
 
 
 @then("its monitoring is active")
 def monitoring_active(use_case: ModelUseCase, outcome: Outcome) -> None:
+    """The subscription is active, as published and as OpenScale reads it now."""
     assert outcome.result()["state"] == "active"
     assert use_case.wos.subscription_state() == "active"
 
@@ -295,22 +243,26 @@ def monitoring_active(use_case: ModelUseCase, outcome: Outcome) -> None:
 @when(parsers.parse("{count:d} test images are scored and logged for monitoring"),
       target_fixture="payload_logged")
 def log_scored_payload(use_case: ModelUseCase, count: int) -> int:
+    """Score test images and log them as payload; publishes how many were stored."""
     return use_case.log_payload(num_samples=count)
 
 
 @then(parsers.parse("the monitoring service holds {count:d} scored requests"))
 def payload_records_held(use_case: ModelUseCase, payload_logged: int, count: int) -> None:
+    """OpenScale counts exactly that many payload records."""
     assert payload_logged == count
     assert use_case.wos.payload_record_count() == count
 
 
 @when("the quality monitor is configured", target_fixture="monitor_ids")
 def configure_quality_monitor(use_case: ModelUseCase) -> dict:
+    """Create the quality monitor with the signature's thresholds; publishes its ids."""
     return use_case.configure_quality_monitor()
 
 
 @then("the quality monitor holds the thresholds of the model's signature")
 def monitor_holds_signature_thresholds(use_case: ModelUseCase, monitor_ids: dict) -> None:
+    """OpenScale's monitor holds the signature's thresholds, in order."""
     assert "quality" in monitor_ids
     expected = [t.model_dump() for t in use_case.signature.quality_monitor.thresholds]
     actual = [{"metric_id": t["metric_id"], "type": t["type"], "value": t["value"]}
@@ -321,11 +273,13 @@ def monitor_holds_signature_thresholds(use_case: ModelUseCase, monitor_ids: dict
 @when(parsers.parse("{count:d} test images are logged as feedback with their true labels"),
       target_fixture="feedback")
 def log_true_feedback(use_case: ModelUseCase, count: int) -> dict:
+    """Score test images and log them with their true labels; publishes `feedback`."""
     return use_case.log_feedback(num_samples=count)
 
 
 @when("the model's quality is evaluated", target_fixture="outcome")
 def evaluate_quality(use_case: ModelUseCase, evidence) -> Outcome:
+    """Run the quality monitor; publishes its `outcome` (the result, or a refusal)."""
     evaluated = attempt(use_case.evaluate)
     if evaluated.error is None:
         evidence.metrics(evaluated.value)
@@ -334,12 +288,14 @@ def evaluate_quality(use_case: ModelUseCase, evidence) -> Outcome:
 
 @then("the evaluated accuracy is the share of the logged predictions that match their labels")
 def evaluated_accuracy_is_independent_accuracy(outcome: Outcome, feedback: dict) -> None:
+    """OpenScale's accuracy equals ours, computed from the logged records."""
     independent = np.mean(np.array(feedback["predictions"]) == np.array(feedback["labels"]))
     assert outcome.result().metrics["accuracy"] == pytest.approx(independent, abs=1e-9)
 
 
 @then("every quality threshold is met")
 def every_threshold_met(outcome: Outcome) -> None:
+    """At least one threshold was judged and none is breached."""
     evaluation = outcome.result()
     assert evaluation.passed, evaluation.violations
     assert evaluation.thresholds, "nothing was judged"
@@ -348,6 +304,7 @@ def every_threshold_met(outcome: Outcome) -> None:
 # --- the release gate --------------------------------------------------------------------------
 @when("the release is put to the gate", target_fixture="outcome")
 def put_release_to_gate(use_case: ModelUseCase, evidence) -> Outcome:
+    """Ask the release gate; publishes its `outcome` and records the verdict."""
     verdict = attempt(use_case.release_gate)
     if verdict.error is None:
         evidence.verdict(True, ["every quality threshold met"])
@@ -358,6 +315,7 @@ def put_release_to_gate(use_case: ModelUseCase, evidence) -> Outcome:
 
 @then("the release gate approves the release")
 def gate_approves(outcome: Outcome) -> None:
+    """The gate passed the release."""
     assert outcome.result().passed
 
 
@@ -365,30 +323,36 @@ def gate_approves(outcome: Outcome) -> None:
 @when("the use case is cleaned up", target_fixture="outcome")
 @when("the use case is cleaned up again", target_fixture="outcome")
 def clean_up_use_case(use_case: ModelUseCase) -> Outcome:
+    """Delete what the state file lists; publishes its `outcome` (counts, or a refusal)."""
     return attempt(use_case.cleanup)
 
 
 @then(parsers.parse("the cleanup reports {serving:d} serving deployment, {wos:d} subscription "
                     "and {factsheets:d} model asset deleted"))
 def cleanup_reports_all(outcome: Outcome, serving: int, wos: int, factsheets: int) -> None:
+    """The counts of deleted deployments, subscriptions and model assets."""
     assert outcome.result() == {"serving": serving, "wos": wos, "factsheets": factsheets}
 
 
 @then(parsers.parse("the cleanup reports {count:d} serving deployment deleted"))
 def cleanup_reports_serving(outcome: Outcome, count: int) -> None:
+    """The count of deleted serving deployments."""
     assert outcome.result()["serving"] == count
 
 
 @then(parsers.parse("the cleanup reports {count:d} subscription deleted"))
 def cleanup_reports_subscription(outcome: Outcome, count: int) -> None:
+    """The count of deleted subscriptions."""
     assert outcome.result()["wos"] == count
 
 
 @then(parsers.parse("the cleanup reports {count:d} model asset deleted"))
 def cleanup_reports_model_asset(outcome: Outcome, count: int) -> None:
+    """The count of deleted model assets."""
     assert outcome.result()["factsheets"] == count
 
 
 @then("the second cleanup deletes nothing")
 def second_cleanup_deletes_nothing(outcome: Outcome) -> None:
+    """A cleanup after a complete one deletes nothing and raises nothing."""
     assert outcome.result() == {"serving": 0, "wos": 0, "factsheets": 0}

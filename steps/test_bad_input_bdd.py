@@ -18,7 +18,7 @@ from mlmonitor_lib.emulators.iam import IamClock
 from mlmonitor_lib.errors import MlMonitorError, ScoringError
 from mlmonitor_lib.state import StateStore
 from mlmonitor_lib.usecase import resolve_source_dir
-from steps.common_steps import Outcome, Scoring, attempt, refusal
+from steps.outcomes import Outcome, Scoring, attempt, refusal
 
 if TYPE_CHECKING:
     import pytest

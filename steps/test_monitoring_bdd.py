@@ -9,7 +9,7 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from mlmonitor_lib.errors import NotEnoughFeedback, ReleaseRefused
-from steps.common_steps import Outcome, refusal
+from steps.outcomes import Outcome, refusal
 
 if TYPE_CHECKING:
     from mlmonitor_lib.usecase import ModelUseCase

@@ -22,7 +22,7 @@ from mlmonitor_harness.crash import (
 )
 from mlmonitor_lib import aws
 from mlmonitor_lib.errors import CleanupIncomplete
-from steps.common_steps import Outcome, attempt, refusal
+from steps.outcomes import Outcome, attempt, refusal
 
 if TYPE_CHECKING:
     from mlmonitor_lib.usecase import ModelUseCase

@@ -9,7 +9,7 @@ from pytest_bdd import parsers, scenarios, then
 
 if TYPE_CHECKING:
     from mlmonitor_lib.usecase import ModelUseCase
-    from steps.common_steps import Scoring
+    from steps.outcomes import Scoring
 
 scenarios("serving.feature")
 
