@@ -6,6 +6,7 @@ server the way rehearsal mode reaches it. Images and predictions are synthetic a
 
 from __future__ import annotations
 
+import logging
 import math
 import subprocess
 import sys
@@ -470,3 +471,20 @@ def test_full_flow_over_a_loopback_server_in_cp4d_form(iam, backend, ledger):
         assert subscription.entity.deployment.deployment_id == md5(ENDPOINT)
         assert monitor.cleanup()["subscriptions"] == 1
     assert ledger.alive("wos") == []
+
+
+@BOTH
+def test_building_the_client_under_debug_logging_leaves_http_client_as_it_was(settings, caplog):
+    """ibm-cloud-sdk-core, under DEBUG logging, switches on http.client's debug printing for
+    the whole process through a lambda that fails on a list of headers; every later HTTP call
+    of the process (boto3's too) then fails with "sequence item 1: expected str instance, list
+    found". Building our client puts http.client back."""
+    import http.client
+
+    from mlmonitor_lib.ibm.openscale.client import build_client
+
+    caplog.set_level(logging.DEBUG, logger="ibm-cloud-sdk-core")  # the SDK core's logger
+    level, printer = http.client.HTTPConnection.debuglevel, vars(http.client).get("print")
+    assert build_client(settings).data_marts is not None
+    assert http.client.HTTPConnection.debuglevel == level
+    assert vars(http.client).get("print") is printer

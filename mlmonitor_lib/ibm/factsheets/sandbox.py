@@ -23,6 +23,7 @@ from mlmonitor_lib.errors import (
     MlMonitorError,
     ServiceError,
 )
+from mlmonitor_lib.ibm.http_debug import http_client_untouched
 
 if TYPE_CHECKING:
     from mlmonitor_lib.state import Service
@@ -213,7 +214,8 @@ def _contained(secrets: list[str], scratch_parent: Path | None = None) -> Iterat
         out = io.StringIO()
         try:
             os.chdir(scratch)
-            with warnings.catch_warnings(), contextlib.redirect_stdout(out):
+            with warnings.catch_warnings(), contextlib.redirect_stdout(out), \
+                    http_client_untouched():
                 warnings.simplefilter("ignore", DeprecationWarning)
                 yield _Session(scratch, errors, secrets)
         finally:

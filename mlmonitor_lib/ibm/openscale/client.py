@@ -117,12 +117,13 @@ def build_client(
 
     max_retries = settings.ibm_max_retries if retries is None else retries
     interval = settings.ibm_retry_interval if retry_interval is None else retry_interval
+    from mlmonitor_lib.ibm.http_debug import http_client_untouched
     from mlmonitor_lib.ibm.retries import retrying_requests
 
     # On CP4D the SDK also posts to /icp4d-api/v1/authorize itself at login, through the
     # module-level requests.post: that call retries only inside retrying_requests.
     with sdk_call("login", "Check API_KEY / CP4D credentials and the IAM or CP4D URL."), \
-            retrying_requests(max_retries, interval):
+            retrying_requests(max_retries, interval), http_client_untouched():
         try:
             client = APIClient(
                 authenticator=_authenticator(settings, max_retries, interval),
