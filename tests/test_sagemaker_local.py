@@ -213,10 +213,12 @@ def test_injected_training_failure(sm, s3, local):
     assert desc["FailureReason"] == "AlgorithmError: injected"
 
 
-def test_stop_training_job(sm, s3):
+def test_stop_training_job(local, sm, s3):
+    """Stopped while its script runs (the emulator says when the script started: no sleep)."""
     name = submit(sm, s3, "job-stop", "import time\ntime.sleep(30)\n")
-    time.sleep(0.5)
+    assert local.jobs[name].running.wait(30)
     sm.stop_training_job(TrainingJobName=name)
+    assert local.jobs[name].done.wait(10)
     _, desc = wait_job(sm, name, timeout=10)
     assert desc["TrainingJobStatus"] == "Stopped"
 

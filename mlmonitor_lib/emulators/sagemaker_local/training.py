@@ -63,11 +63,15 @@ class LocalTrainingJob(TrainingStatus):
     ended_at: datetime | None = None
     metrics: list[dict[str, Any]] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
+    running: threading.Event = field(default_factory=threading.Event)  # the script started
     progress: Progress = field(init=False)
     _phase: int = 0  # index in _STAGES of the work in progress; len(_STAGES) once it ended
     _process: subprocess.Popen[bytes] | None = None
     _thread: threading.Thread | None = None
     _stop_requested: bool = False
+    # "stop requested?" and "spawn the script" happen together, or a StopTrainingJob arriving
+    # between them would find no process to kill and the script would run to its deadline
+    _spawn_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         # A stage backed by real work is held until that work is over.
@@ -109,10 +113,11 @@ class LocalTrainingJob(TrainingStatus):
         """StopTrainingJob: ``Stopping`` until the process is killed, then ``Stopped``."""
         if self.done.is_set():
             return
-        self._stop_requested = True
         self.progress.restart([("Stopping", STOPPING_S)], "Stopped")
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
+        with self._spawn_lock:
+            self._stop_requested = True
+            if self._process is not None and self._process.poll() is None:
+                self._process.kill()
 
     def join(self, timeout: float | None = None) -> None:
         if self._thread is not None:
@@ -290,10 +295,14 @@ class LocalTrainingJob(TrainingStatus):
             bool(self.request.get("EnableNetworkIsolation"))).write(self.root / "imports.json")
         command = guarded_command(spec, self.entry_script, *self.arguments())
         with self.log_path.open("wb") as log:
-            self._process = subprocess.Popen(
-                command, cwd=self.entry_script.parent, env=env, stdout=log,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            )
+            with self._spawn_lock:
+                if self._stop_requested:
+                    return -9, False
+                self._process = subprocess.Popen(
+                    command, cwd=self.entry_script.parent, env=env, stdout=log,
+                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                )
+                self.running.set()
             try:
                 return self._process.wait(timeout=max_runtime), False
             except subprocess.TimeoutExpired:
