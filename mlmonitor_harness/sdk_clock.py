@@ -74,3 +74,12 @@ def instant_sdk_waits(
         yield clock
     finally:
         sdk_utils.time = previous
+
+
+def sdk_tokens_read(clock: Callable[[], float], monkeypatch: Any) -> None:
+    """Make ``ibm-cloud-sdk-core``'s token managers read ``clock`` to decide when a token has
+    expired (a real client and IBM's IAM share real time; an emulated IAM on its own clock needs
+    the client on the same one), until ``monkeypatch`` (pytest's) undoes it."""
+    from ibm_cloud_sdk_core.token_managers.token_manager import TokenManager
+
+    monkeypatch.setattr(TokenManager, "_get_current_time", staticmethod(lambda: int(clock())))

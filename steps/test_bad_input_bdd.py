@@ -10,9 +10,9 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ibm_cloud_sdk_core.token_managers.token_manager import TokenManager
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from mlmonitor_harness.sdk_clock import sdk_tokens_read
 from mlmonitor_lib import aws
 from mlmonitor_lib.emulators.iam import IamClock
 from mlmonitor_lib.errors import MlMonitorError, ScoringError
@@ -173,7 +173,7 @@ def short_ibm_logins(ibm_services, minutes: int, monkeypatch: pytest.MonkeyPatch
     clock = IamClock()
     monkeypatch.setattr(ibm_services.iam, "clock", clock)
     monkeypatch.setattr(ibm_services.iam, "token_lifetime_s", minutes * 60)
-    monkeypatch.setattr(TokenManager, "_get_current_time", staticmethod(lambda: int(clock())))
+    sdk_tokens_read(clock, monkeypatch)
     return clock
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import responses
 from ibm_cloud_sdk_core.authenticators import IAMAuthenticator
-from ibm_cloud_sdk_core.token_managers.token_manager import TokenManager
 
+from mlmonitor_harness.sdk_clock import sdk_tokens_read
 from mlmonitor_lib.emulators.iam import IamBackend, IamClock, make_router
 from mlmonitor_lib.emulators.routing import HttpError
 from mlmonitor_lib.emulators.transport import mount
@@ -74,7 +74,7 @@ def test_the_sdk_renews_a_token_the_iam_clock_has_expired(monkeypatch):
     IAM's clock, it asks once the clock has passed the expiry, and the new token is valid."""
     clock = IamClock(Frozen())
     backend = IamBackend(api_keys={KEY: "acct-1"}, token_lifetime_s=120, clock=clock)
-    monkeypatch.setattr(TokenManager, "_get_current_time", staticmethod(lambda: int(clock())))
+    sdk_tokens_read(clock, monkeypatch)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         mount(rsps, IAM, make_router(backend))
         auth = IAMAuthenticator(KEY, url=IAM)
