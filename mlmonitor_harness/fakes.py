@@ -1,8 +1,7 @@
 """Stand-ins the tests share: a clock moved by hand and a fake AWS environment.
 
-Why here: the emulators' realistic pace and moto both need them in several test modules, and
-one copy keeps them alike (``from fakes import FakeClock``: pytest puts this folder on
-``sys.path`` for its test modules).
+Why in the harness: the emulators' realistic pace and moto both need them in several test
+modules, and the harness is where every clock that makes waiting instant lives.
 """
 
 from __future__ import annotations

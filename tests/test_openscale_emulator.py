@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 import requests
 import responses
-from fakes import FakeClock
 from moto import mock_aws
 
+from mlmonitor_harness.fakes import FakeClock
 from mlmonitor_harness.sdk_clock import instant_sdk_waits
 from mlmonitor_lib.emulators.iam import IamBackend
 from mlmonitor_lib.emulators.iam import make_router as iam_router

@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from fakes import fake_aws_environment
 from moto import mock_aws
 
+from mlmonitor_harness.fakes import fake_aws_environment
 from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker, moto_config
 from mlmonitor_lib.emulators.sagemaker_local.fastjson import parse_numeric_request
 

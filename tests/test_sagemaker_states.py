@@ -19,9 +19,9 @@ import boto3
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
-from fakes import FakeClock, fake_aws_environment
 from moto import mock_aws
 
+from mlmonitor_harness.fakes import FakeClock, fake_aws_environment
 from mlmonitor_lib import aws
 from mlmonitor_lib.emulators.pace import Pace, Progress
 from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker, endpoints, moto_config
