@@ -8,7 +8,8 @@ region set)::
     ...                                         # train, deploy, invoke through `session`
     local.uninstall()
 
-TensorFlow is imported only when an endpoint loads a model.
+TensorFlow is imported only when an endpoint loads a SavedModel. The model's image chooses the
+serving contract: TF Serving (:mod:`.container`) or scikit-learn (:mod:`.sklearn_container`).
 """
 
 from __future__ import annotations

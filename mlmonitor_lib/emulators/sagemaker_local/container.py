@@ -103,10 +103,15 @@ class ServingContainer:
             "TFS_GRPC_PORTS": "9000",
             "TFS_DEFAULT_MODEL_NAME": MODEL_NAME,
         })
+        return self._popen(guarded_command(spec, SERVICE), self.model_dir, env)
+
+    def _popen(self, command: list[str], cwd: Path, env: dict[str, str]
+               ) -> subprocess.Popen[bytes]:
+        """Start the service process: stdin held by us, stdout announces the port, stderr
+        goes to the container log."""
         with self.log_path.open("ab") as log:
             self._service = subprocess.Popen(
-                guarded_command(spec, SERVICE),
-                cwd=self.model_dir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                command, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=log)
         # Dropped without close() (or this process exiting): the child still stops.
         weakref.finalize(self, _stop, self._service)

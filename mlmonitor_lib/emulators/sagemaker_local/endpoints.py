@@ -25,7 +25,9 @@ from mlmonitor_lib.emulators.sagemaker_local.container import (
     ModelLoadError,
     ServingContainer,
 )
+from mlmonitor_lib.emulators.sagemaker_local.images import UnknownImageError, manifest_for
 from mlmonitor_lib.emulators.sagemaker_local.s3io import download_and_extract
+from mlmonitor_lib.emulators.sagemaker_local.sklearn_container import SKLearnServingContainer
 from mlmonitor_lib.emulators.sagemaker_local.states import (
     CREATING_S,
     DELETING_S,
@@ -106,7 +108,7 @@ class LocalEndpoint:
                 download_and_extract(s3, model_data, model_dir)
             except Exception as exc:
                 raise ModelLoadError(f"cannot read model artifact {model_data}: {exc}") from exc
-            self.container = ServingContainer(model_dir, model)
+            self.container = _open_container(model_dir, model, s3)
         except ImageNotEmulated as exc:  # not a failed container: an image the emulator lacks
             self._fail(str(exc), reason="ClientError: {detail}")
         except ModelLoadError as exc:
@@ -134,6 +136,18 @@ class LocalEndpoint:
         if container is not None:
             container.close()  # stops the container's Python service process
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _open_container(model_dir: Path, model: dict[str, Any], s3: Any) -> ServingContainer:
+    """The serving contract of the model's image (its manifest's ``serving``)."""
+    primary = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
+    try:
+        manifest = manifest_for(str(primary.get("Image") or ""))
+    except UnknownImageError as exc:
+        raise ImageNotEmulated(str(exc)) from exc
+    if manifest.serving == "scikit-learn":
+        return SKLearnServingContainer(model_dir, model, manifest, s3)
+    return ServingContainer(model_dir, model)
 
 
 def _status(name: str) -> str:

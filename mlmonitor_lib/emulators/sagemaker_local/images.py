@@ -81,6 +81,12 @@ class ImageManifest:
     python: str
     source: str
     distributions: tuple[Distribution, ...]
+    # The image tags this manifest serves, when the tag does not read as ``<version>-<device>
+    # [-py<xy>]`` (the scikit-learn images: ``1.9-0-cpu-py3``); empty: parsed as that.
+    tags: tuple[str, ...] = ()
+    # The serving contract of the image's inference side: "tensorflow" (TF Serving plus the
+    # Python service, :mod:`.container`) or "scikit-learn" (:mod:`.sklearn_container`).
+    serving: str = "tensorflow"
 
     @classmethod
     def read(cls, path: Path) -> ImageManifest:
@@ -92,11 +98,14 @@ class ImageManifest:
             for item in data["distributions"]
         )
         return cls(data["image"], data["repository"], data["version"], data["device"],
-                   data["python"], data["source"], distributions)
+                   data["python"], data["source"], distributions, tuple(data.get("tags", ())),
+                   data.get("serving", "tensorflow"))
 
     def serves(self, image_uri: str) -> bool:
         """True when ``image_uri`` (``<registry>/<repository>:<tag>``) is this image."""
         uri = _URI.match(image_uri.strip())
+        if uri is not None and self.tags:
+            return uri.group("repository") == self.repository and uri.group("tag") in self.tags
         tag = _TAG.match(uri.group("tag")) if uri else None
         if uri is None or tag is None or uri.group("repository") != self.repository:
             return False
