@@ -209,7 +209,6 @@ CALLS = [
 ]
 # refused with 501 AIQCS0012E: the monitors of the any-model issue (#16)
 NOT_EMULATED_CALLS = {
-    "c92 monitor_instances.create(fairness)": "fairness monitor (issue #16)",
     "c98 monitor_instances.upload_drift_model": "drift model upload (issue #16)",
     "c100 monitor_instances.create(drift)": "drift monitor (issue #16)",
     "c104 monitor_instances.create(explainability)": "explainability monitor (issue #16)",
@@ -217,7 +216,6 @@ NOT_EMULATED_CALLS = {
 }
 # missed because their input comes from a call refused above
 FOLLOW_NOT_EMULATED = {
-    "c94 monitor_instances.show_metrics(fairness)": "because the fairness monitor is refused",
     "c101 monitor_instances.run(drift)": "because the drift monitor is refused",
     "c102 monitor_instances.show_metrics(drift)": "because the drift monitor is refused",
     "c109 monitor_instances.get_explanation_tasks": "because explanation tasks are refused",
@@ -565,10 +563,15 @@ def replay(transport: Transport, tmp_path: Path) -> Ledger:  # noqa: PLR0915 - o
                                monitor_definition_id=wos.monitor_definitions.MONITORS
                                .FAIRNESS.ID, target=target, parameters=FAIRNESS_PARAMETERS),
                            check=state_is("active"), needs=["c47 subscriptions.add"])
-    transport.sleep(20)
+    transport.sleep(20)  # c94: "When you create fairness monitor, initial run is also created"
+    payload_rows = [request_data["values"], *scorings]
+    payload_labels = [ONE_ROW_ANSWER["predictions"][0]["predicted_label"],
+                      *(p["predicted_label"] for p in answer["predictions"])]
     ledger.call("c94 monitor_instances.show_metrics(fairness)", lambda: printed(
         lambda: wos.monitor_instances.show_metrics(
             monitor_instance_id=fairness.result.metadata.id)),
+        check=lambda out: _fairness_shown(out, wos, fairness.result.metadata.id,
+                                          payload_rows, payload_labels),
         needs=["c92 monitor_instances.create(fairness)"])
     ledger.call("c98 monitor_instances.upload_drift_model",
                 lambda: wos.monitor_instances.upload_drift_model(
@@ -742,6 +745,50 @@ def _binary_quality_shown(out: str, metrics: dict[str, float], auc: float) -> No
     assert "area_under_roc" in metrics, f"metrics {sorted(metrics)}"
     assert metrics["area_under_roc"] == pytest.approx(auc, abs=1e-6), (
         f"area_under_roc {metrics['area_under_roc']}, sklearn {auc}")
+
+
+def _hand_disparate_impact(rows: list[list[float]], labels: list[int], feature: str,
+                           reference: tuple[float, float], monitored: tuple[float, float]
+                           ) -> float:
+    """Disparate impact in percent, counted by hand: favourable (class 0) rate of the
+    monitored range over that of the reference range (IBM docs, "Disparate impact")."""
+    column = FEATURES.index(feature)
+
+    def rate(low: float, high: float) -> float:
+        group = [label for row, label in zip(rows, labels, strict=True)
+                 if low <= row[column] <= high]
+        return sum(1 for label in group if label == 0) / len(group)
+
+    return 100 * rate(*monitored) / rate(*reference)
+
+
+def _fairness_shown(out: str, wos: Any, instance_id: str, rows: list[list[float]],
+                    labels: list[int]) -> None:
+    """Cell 94 (its table is not kept in the notebook): the shape IBM's other recorded
+    fairness tables show (CP4D "Watson OpenScale and Watson ML Engine" cell 134): one
+    fairness_value row per feature, lower_limit 80.0 when only the features' thresholds were
+    sent, tags ['feature:<f>', 'fairness_metric_type:fairness', 'feature_value:<group>']; the
+    values are the payload records' disparate impact counted by hand."""
+    assert "fairness_value" in out, "no fairness_value row shown"
+    now = datetime.now()
+    found = wos.monitor_instances.list_measurements(
+        monitor_instance_id=instance_id, start=now - timedelta(days=7),
+        end=now + timedelta(days=1)).result.to_dict()["measurements"]
+    assert len(found) == 1, f"{len(found)} measurements, the initial run takes one"
+    shown = {tuple(f"{t['id']}:{t['value']}" for t in value["tags"]): value["metrics"]
+             for value in found[0]["entity"]["values"]}
+    expected = {
+        ("feature:Sex_female", "fairness_metric_type:fairness", "feature_value:1-1"):
+            _hand_disparate_impact(rows, labels, "Sex_female", (0, 0), (1, 1)),
+        ("feature:Age", "fairness_metric_type:fairness", "feature_value:18-25"):
+            _hand_disparate_impact(rows, labels, "Age", (26, 75), (18, 25)),
+    }
+    assert set(shown) == set(expected), f"tags {sorted(shown)}"
+    for tags, value in expected.items():
+        (metric,) = shown[tags]
+        assert metric["id"] == "fairness_value", metric
+        assert metric["value"] == pytest.approx(value, abs=1e-3), (tags, metric["value"], value)
+        assert metric["lower_limit"] == 80.0, metric
 
 
 def _no_drift(found: list, subscription_id: str) -> None:

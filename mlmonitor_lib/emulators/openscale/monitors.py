@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlmonitor_lib.emulators.openscale.definitions import COMPUTED, QUALITY, quality_metric_ids
+from mlmonitor_lib.emulators.openscale import fairness
+from mlmonitor_lib.emulators.openscale.definitions import (
+    COMPUTED,
+    FAIRNESS,
+    QUALITY,
+    quality_metric_ids,
+)
 from mlmonitor_lib.emulators.openscale.exceptions import BadRequest, Conflict, NotEmulated
 from mlmonitor_lib.emulators.openscale.lifecycles import ACTIVE, PREPARING
 from mlmonitor_lib.emulators.openscale.resources import get_path, now
@@ -29,13 +35,16 @@ class MonitorInstances(Subscriptions):
         if def_id == QUALITY and problem not in ("binary", "multiclass"):
             raise NotEmulated(f"quality monitors of '{problem}' models (binary and multiclass "
                               "classification only)")
+        if def_id == FAIRNESS:
+            fairness.check_parameters(body.get("parameters") or {}, problem)
         filters = {"monitor_definition_id": def_id, "target.target_id": target.get("target_id")}
         if self._docs("monitor_instances", filters):
             raise Conflict(
                 f"A '{def_id}' monitor instance already exists for target "
                 f"'{target.get('target_id')}'."
             )
-        self._check_thresholds(def_id, body.get("thresholds") or [], problem)
+        self._check_thresholds(def_id, body.get("thresholds") or [], problem,
+                               body.get("parameters") or {})
         entity = {
             k: body[k]
             for k in (
@@ -57,9 +66,13 @@ class MonitorInstances(Subscriptions):
         return self._view(doc, observe=False) or doc
 
     def _check_thresholds(self, def_id: str, thresholds: list[dict[str, Any]],
-                          problem: str | None) -> None:
+                          problem: str | None, parameters: dict[str, Any]) -> None:
         """Refuse thresholds on metrics the monitor does not compute for the model's problem
         type: they would never fire."""
+        if def_id == FAIRNESS:
+            features = [f.get("feature") for f in parameters.get("features") or []]
+            fairness.check_thresholds(thresholds, features)
+            return
         if def_id == QUALITY and problem:
             known = quality_metric_ids(problem)
         else:
@@ -86,7 +99,9 @@ class MonitorInstances(Subscriptions):
                     raise BadRequest(f"Unsupported patch operation {op!r}.")
                 if field == "thresholds":
                     self._check_thresholds(doc["entity"]["monitor_definition_id"], op["value"],
-                                           self._problem_type(doc))
+                                           self._problem_type(doc), doc["entity"]["parameters"])
+                if field == "parameters" and doc["entity"]["monitor_definition_id"] == FAIRNESS:
+                    fairness.check_parameters(op.get("value") or {}, self._problem_type(doc))
                 doc["entity"][field] = op.get("value")
             doc["metadata"]["modified_at"] = now()
         return self._view(doc, observe=False) or doc

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from mlmonitor_lib.emulators.openscale import record_shapes
+from mlmonitor_lib.emulators.openscale import fairness, record_shapes
 from mlmonitor_lib.emulators.openscale.exceptions import BadRequest
+from mlmonitor_lib.emulators.openscale.fairness import FeatureFairness
 from mlmonitor_lib.emulators.openscale.quality import QualityResult
 from mlmonitor_lib.emulators.openscale.records import Row, scalar_key
 
@@ -224,6 +225,43 @@ def measurement(
                     "data": {"labels": result.labels, "values": result.confusion_matrix},
                 },
                 {"id": "records", "type": "record_count", "data": {"count": result.records}},
+            ],
+        },
+    }
+
+
+def fairness_measurement(instance: dict[str, Any], run_id: str,
+                         results: Sequence[FeatureFairness], records: int,
+                         breaches: list[dict[str, Any]], stamp: str) -> dict[str, Any]:
+    """The measurement a fairness run records: one value per feature (``fairness_value`` with
+    its limits, tagged by feature, metric type and monitored group), the group counts as the
+    ``scoring_payload_data_distribution`` source and the payload bias summary."""
+    entity, instance_id = instance["entity"], instance["metadata"]["id"]
+    majority = {f["feature"]: ",".join(fairness.group_label(g) for g in f["majority"])
+                for f in entity["parameters"]["features"]}
+    distribution = [  # the recorded training_data_distributions shape, over the payload
+        [r.feature, group, fav, total - fav, role]
+        for r in results
+        for group, role, (fav, total) in [(majority.get(r.feature, ""), "reference",
+                                           r.reference),
+                                          *((g, "monitored", c) for g, c in r.monitored.items())]
+    ]
+    mid = str(uuid.uuid4())
+    summary = fairness.summary(results, records)
+    return {
+        "metadata": {"id": mid, "url": f"/v2/monitor_instances/{instance_id}/measurements/{mid}",
+                     "created_at": stamp},
+        "entity": {
+            "timestamp": stamp, "run_id": run_id, "issue_count": len(breaches),
+            "values": fairness.measured_values(results, entity["thresholds"]),
+            "target": entity["target"], "monitor_instance_id": instance_id,
+            "monitor_definition_id": entity["monitor_definition_id"],
+            "sources": [
+                {"id": "scoring_payload_data_distribution", "type": "data_distribution",
+                 "data": {"fields": ["feature", "feature_value", "fav_count", "unfav_count",
+                                     "group"], "values": distribution}},
+                {"id": "bias_detection_summary", "type": "bias_detection_summary",
+                 "data": summary},
             ],
         },
     }

@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from mlmonitor_lib.emulators.openscale import payloads
-from mlmonitor_lib.emulators.openscale.definitions import QUALITY
+from mlmonitor_lib.emulators.openscale import fairness, payloads
+from mlmonitor_lib.emulators.openscale.definitions import FAIRNESS, QUALITY
 from mlmonitor_lib.emulators.openscale.evaluation import Scorer, evaluate
 from mlmonitor_lib.emulators.openscale.exceptions import ResourceNotFound
 from mlmonitor_lib.emulators.openscale.lifecycles import RUNNING
@@ -23,19 +23,32 @@ from mlmonitor_lib.emulators.openscale.scoring import ScoringFailed, score
 
 
 class Runs(MonitorInstances):
-    """Runs, ``running`` then ``finished`` or ``error``; measurements of finished quality runs."""
+    """Runs, ``running`` then ``finished`` or ``error``; measurements of finished quality and
+    fairness runs."""
+
+    def add_monitor_instance(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A fairness monitor runs once when it is created (IBM's SageMaker notebook, cell 94:
+        "When you create fairness monitor, initial run is also created")."""
+        created = super().add_monitor_instance(body)
+        if created["entity"]["monitor_definition_id"] == FAIRNESS:
+            self.add_run(created["metadata"]["id"], {"triggered_by": "user"})
+        return created
 
     # runs and measurements ---------------------------------------------------------------
     def add_run(self, instance_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Run a monitor: ``running``, then ``finished`` (or ``error``). A quality run computes
-        its metrics from the feedback records counted when it starts; its measurement is
-        listed once the run has finished."""
+        its metrics from the feedback records counted when it starts, a fairness run from the
+        payload records; the measurement is listed once the run has finished."""
         instance = self._doc("monitor_instances", instance_id)
         run_id = str(uuid.uuid4())
         started = now()
         status: dict[str, Any] = {"state": "finished", "queued_at": started, "started_at": started}
+        parameters = body.get("parameters") or {}
         if instance["entity"]["monitor_definition_id"] == QUALITY:
             status.update(self._quality_run(instance, run_id))
+        elif instance["entity"]["monitor_definition_id"] == FAIRNESS:
+            outcome, parameters = self._fairness_run(instance, run_id)
+            status.update(outcome)
         status["completed_at"] = status["updated_at"] = now()
         run = {
             "metadata": {
@@ -45,7 +58,7 @@ class Runs(MonitorInstances):
             },
             "entity": {
                 "triggered_by": body.get("triggered_by", "user"),
-                "parameters": body.get("parameters") or {},
+                "parameters": parameters,
                 "status": status,
             },
         }
@@ -98,6 +111,50 @@ class Runs(MonitorInstances):
         with self._lock:
             self.measurements.setdefault(instance["metadata"]["id"], []).append(measurement)
         return {"message": payloads.run_message(result.records, breaches), "violations": breaches}
+
+    def _fairness_run(self, instance: dict[str, Any], run_id: str
+                      ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Status fields and run parameters of a fairness run over the counted payload
+        records. Below ``min_records`` the run finishes with errors and measures nothing (the
+        recorded AIQFM6001/AIQFM6016); a feature whose groups lack records is left out with
+        AIQFM6016."""
+        entity = instance["entity"]
+        subscription_id = entity["target"]["target_id"]
+        config = entity["parameters"]
+        logged = self._docs("data_sets", {"type": "payload_logging",
+                                          "target.target_id": subscription_id})
+        if not logged:
+            return payloads.run_error(
+                "AIQFM6002", f"Subscription '{subscription_id}' has no payload logging data "
+                "set: create the subscription again."), config
+        data_set_id = logged[0]["metadata"]["id"]
+        self._count_stored(data_set_id, observe=False)
+        count = self.records.count(data_set_id)
+        minimum = int(config.get("min_records") or 0)
+        if count < minimum or not count:
+            message = (f"Payload logging table rows {count} are less than the minimum rows "
+                       f"{minimum}" if count else "The payload logging table has no rows")
+            errors = [{"code": fairness.TOO_FEW_RECORDS, "message": message},
+                      dict(zip(("code", "message"), fairness.INSUFFICIENT_DATA, strict=True))]
+            failed = {"message": message, "failure": {"trace": uuid.uuid4().hex, "errors": errors}}
+            return failed, {**config, "total_records_processed": 0}
+        rows = [r["entity"]["values"] for r in self.records.page(data_set_id, count, 0)]
+        prediction = get_path(self._doc("subscriptions", subscription_id),
+                              "asset_properties.prediction_field") or "prediction"
+        results = fairness.disparate_impact(rows, prediction, config)
+        breaches = fairness.violations(results, entity["thresholds"])
+        measurement = payloads.fairness_measurement(instance, run_id, results, len(rows),
+                                                    breaches, now())
+        with self._lock:
+            self.measurements.setdefault(instance["metadata"]["id"], []).append(measurement)
+        status: dict[str, Any] = {"message": fairness.SUCCESS_MESSAGE, "violations": breaches}
+        if any(r.value is None for r in results):
+            code, text = fairness.INSUFFICIENT_DATA
+            status["failure"] = {"trace": uuid.uuid4().hex,
+                                 "errors": [{"code": code, "message": text}]}
+        return status, {**config, "total_records_processed": len(rows),
+                        "measurement_id": measurement["metadata"]["id"],
+                        "is_group_bias_completed": True}
 
     def _scorer(self, subscription: dict[str, Any]) -> Scorer | None:
         """How OpenScale scores feedback without predictions: on the SageMaker endpoint, with
