@@ -31,6 +31,7 @@ from mlmonitor_lib.waiting import WaitPolicy
 REGION = "ca-central-1"
 BUCKET = "sagemaker-states-tests"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
+TF_SERVING_IMAGE = "tensorflow-inference:2.19-cpu"  # the stubbed container serves any model
 NO_PAUSE = WaitPolicy(0.0, 0.0, 60)  # instant pace: every observation is one step
 MODEL = botocore.session.get_session().get_service_model("sagemaker")
 ENDPOINT_STATUS = set(MODEL.shape_for("EndpointStatus").enum)
@@ -100,7 +101,7 @@ def create(sm: Any, name: str, *, loaded: bool = True) -> None:
     else:
         StubContainer.loads.clear()
     sm.create_model(ModelName=name, ExecutionRoleArn=ROLE,
-                    PrimaryContainer={"Image": "tfs", "ModelDataUrl": f"s3://{BUCKET}/model.tar.gz"})
+                    PrimaryContainer={"Image": TF_SERVING_IMAGE, "ModelDataUrl": f"s3://{BUCKET}/model.tar.gz"})
     sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[{
         "VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1,
         "InstanceType": "ml.c5.xlarge"}])
@@ -218,7 +219,7 @@ def test_deploy_refuses_a_failed_endpoint_with_its_failure_reason(sm, local):
     local.session.client("s3").put_object(Bucket=BUCKET, Key="broken.tar.gz", Body=b"garbage")
     with pytest.raises(DeploymentFailed) as caught:
         aws.deploy_model(local.session, job_name="broken", region=REGION, role_arn=ROLE,
-                         model_data=f"s3://{BUCKET}/broken.tar.gz", image_uri="tfs",
+                         model_data=f"s3://{BUCKET}/broken.tar.gz", image_uri=TF_SERVING_IMAGE,
                          policy=NO_PAUSE, out=None)
     name = str(caught.value).split("'")[1]
     desc = sm.describe_endpoint(EndpointName=name)
@@ -229,11 +230,11 @@ def test_deploy_refuses_a_failed_endpoint_with_its_failure_reason(sm, local):
 
 def test_deploy_waits_out_a_deleting_endpoint_and_creates_it_again(sm, local):
     first = aws.deploy_model(local.session, job_name="again", region=REGION, role_arn=ROLE,
-                             model_data=f"s3://{BUCKET}/model.tar.gz", image_uri="tfs",
+                             model_data=f"s3://{BUCKET}/model.tar.gz", image_uri=TF_SERVING_IMAGE,
                              policy=NO_PAUSE, out=None)
     sm.delete_endpoint(EndpointName=first.endpoint_name)
     again = aws.deploy_model(local.session, job_name="again", region=REGION, role_arn=ROLE,
-                             model_data=f"s3://{BUCKET}/model.tar.gz", image_uri="tfs",
+                             model_data=f"s3://{BUCKET}/model.tar.gz", image_uri=TF_SERVING_IMAGE,
                              endpoint_name=first.endpoint_name, policy=NO_PAUSE,
                              deleted_policy=NO_PAUSE, out=None)
     assert again.created
@@ -255,7 +256,8 @@ class Ledger:
 def test_cleanup_returns_once_the_endpoint_is_gone(sm, local):
     ledger = Ledger()
     deployed = aws.deploy_model(local.session, job_name="gone", region=REGION, role_arn=ROLE,
-                                model_data=f"s3://{BUCKET}/model.tar.gz", image_uri="tfs",
+                                model_data=f"s3://{BUCKET}/model.tar.gz",
+                                image_uri=TF_SERVING_IMAGE,
                                 ledger=ledger, policy=NO_PAUSE, out=None)
     assert aws.delete_endpoint_resources(local.session, endpoint_name=deployed.endpoint_name,
                                          ledger=ledger, policy=NO_PAUSE) == 3
