@@ -20,36 +20,34 @@ The Factsheets half of this project (training, govern and cleanup: 28 calls) is 
 
 from __future__ import annotations
 
-import contextlib
-import io
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
 import numpy as np
 import pytest
-import responses
 from contract_ledger import Ledger, expected_ledger
+from contract_openscale import (
+    REALISTIC,
+    TRANSPORTS,
+    Transport,
+    deployments,
+    printed,
+    sdk_modules,
+    served,
+)
 from moto import mock_aws
 
 from mlmonitor_harness.fakes import FakeClock
-from mlmonitor_harness.sdk_clock import instant_sdk_waits
 from mlmonitor_lib.emulators.iam import IamBackend
-from mlmonitor_lib.emulators.iam import make_router as iam_router
-from mlmonitor_lib.emulators.openscale import DEFAULT_INSTANCE_ID, OpenScaleBackend, make_router
+from mlmonitor_lib.emulators.openscale import DEFAULT_INSTANCE_ID, OpenScaleBackend
 from mlmonitor_lib.emulators.openscale.discovery import sagemaker_from_session, seed_endpoint
-from mlmonitor_lib.emulators.pace import Pace
-from mlmonitor_lib.emulators.transport import LoopbackServer, mount
 
-IAM = "https://iam.emulated.test"
-WOS = "https://wos.emulated.test"
 API_KEY = "mlmonitor-api-key"
 REGION = "us-east-1"
 ACCESS_KEY, SECRET_KEY = "mlmonitor-access-key", "mlmonitor-secret-key-never-echoed"
-REALISTIC = Pace("realistic")
 ENDPOINT = "sm-mnist-cnn-tf-keras-2023-01-30-14-58-42-525"  # the README's endpoint
 PROVIDER_NAME = "AWS_PRODUCTION"  # f"{serving_platform}_{provider_type}".upper()
 RNG = np.random.default_rng(14)
@@ -137,79 +135,11 @@ def backend(clock: FakeClock, aws: boto3.Session) -> OpenScaleBackend:
                             sagemaker=sagemaker_from_session(aws))
 
 
-@dataclass(frozen=True)
-class Transport:
-    name: str
-    iam_url: str
-    wos_url: str
-    clock: FakeClock
-
-    def sleep(self, seconds: float) -> None:
-        """The project's ``time.sleep``: the emulators' clock moves, nobody waits."""
-        self.clock.advance(REALISTIC.seconds(seconds))
-
-
-@pytest.fixture(params=["mock", "rehearsal"])
+@pytest.fixture(params=TRANSPORTS)
 def transport(request, iam: IamBackend, backend: OpenScaleBackend, clock: FakeClock
               ) -> Iterator[Transport]:
-    """mock: the emulators in process through ``responses``; rehearsal: over HTTP on
-    127.0.0.1. The SDK's waits move the emulators' clock instead of sleeping."""
-    waits = instant_sdk_waits(REALISTIC, sleep=clock.advance)
-    if request.param == "mock":
-        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock, waits:
-            mount(mock, IAM, iam_router(iam))
-            mount(mock, WOS, make_router(backend, iam))
-            yield Transport("mock", IAM, WOS, clock)
-    else:
-        with LoopbackServer(iam_router(iam)) as iam_server, \
-                LoopbackServer(make_router(backend, iam)) as wos_server, waits:
-            yield Transport("rehearsal", iam_server.url, wos_server.url, clock)
-
-
-def _sdk() -> tuple[Any, Any]:
-    from ibm_watson_openscale.base_classes import watson_open_scale_v2 as v2
-    from ibm_watson_openscale.supporting_classes import enums
-
-    return v2, enums
-
-
-def printed(show: Callable[[], Any]) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        show()
-    return out.getvalue()
-
-
-def deployments(wos: Any, data_mart_id: str, provider_id: str, deployment_id: str | None = None
-                ) -> dict[str, Any]:
-    """``list_assets`` / ``get_deployment_asset``. Those SDK methods rewrite the URL to
-    ``https://<host>/v1/ml_instances/...`` whatever the service URL's scheme, so over the
-    rehearsal's plain-HTTP loopback they would speak TLS to an HTTP port: there the same
-    request is built by the SDK client's own ``prepare_request`` and sent by its ``send``."""
-    from urllib.parse import urlsplit
-
-    from ibm_watson_openscale.base_classes.watson_open_scale_v2 import get_sdk_headers
-
-    providers = wos.service_providers
-    if urlsplit(wos.service_url).scheme == "https":
-        if deployment_id is None:
-            return providers.list_assets(data_mart_id=data_mart_id,
-                                         service_provider_id=provider_id,
-                                         deployment_space_id=None).result
-        return providers.get_deployment_asset(data_mart_id=data_mart_id,
-                                              service_provider_id=provider_id,
-                                              deployment_id=deployment_id,
-                                              deployment_space_id=None)
-    service = providers.watson_open_scale
-    path = f"/v1/ml_instances/{provider_id}/deployments?datamart_id={data_mart_id}&limit=1000"
-    if deployment_id is not None:
-        path += f"&deployment_id={deployment_id}"
-    headers = get_sdk_headers(service_name=service.DEFAULT_SERVICE_NAME, service_version="V1",
-                              operation_id="get_asset_and_deployments_details")
-    request = service.prepare_request(method="GET", url=path, headers=headers)
-    built = urlsplit(request["url"])
-    request["url"] = f"{built.scheme}://{built.netloc}{path}"
-    return service.send(request).result
+    with served(request.param, iam, backend, clock) as serving:
+        yield serving
 
 
 def endpoint_answer(count: int) -> dict[str, Any]:
@@ -275,7 +205,7 @@ class Flow:
 
     # configure_wos_subscription.monitor_model ------------------------------------------------
     def monitor(self) -> None:
-        v2, enums = _sdk()
+        v2, enums = sdk_modules()
         wos = self.wos
         if self.subscription_ids("monitor"):
             return
@@ -329,7 +259,7 @@ class Flow:
     def subscribe(self, details: dict[str, Any]) -> Any:
         """subscription.create_classification_subscription (multiclass, unstructured_image,
         no training data reference, env saas)."""
-        v2, enums = _sdk()
+        v2, enums = sdk_modules()
         return self.wos.subscriptions.add(
             background_mode=False, data_mart_id=self.ids["data_mart"],
             service_provider_id=self.ids["provider"],
@@ -353,7 +283,7 @@ class Flow:
     def log_payload_data(self, step: str, samples: int) -> str:
         from ibm_watson_openscale.supporting_classes.payload_record import PayloadRecord
 
-        _, enums = _sdk()
+        _, enums = sdk_modules()
         wos = self.wos
         self.subscription_ids(step)
         listed = f"{step}: data_sets.list(payload_logging)"
@@ -392,7 +322,7 @@ class Flow:
 
     # use_case.log_payload -----------------------------------------------------------------------
     def log_payload(self) -> None:
-        _, enums = _sdk()
+        _, enums = sdk_modules()
         self.call("log_payload: data_sets.list(payload_logging)", lambda: self.wos.data_sets.list(
             type=enums.DataSetTypes.PAYLOAD_LOGGING, target_target_id=self.ids["subscription"],
             target_target_type=enums.TargetTypes.SUBSCRIPTION), check=_one_data_set,
@@ -401,7 +331,7 @@ class Flow:
 
     # configure_quality_monitor.configure_quality, then get_exising_monitors -----------------------
     def configure_quality(self) -> None:
-        v2, enums = _sdk()
+        v2, enums = sdk_modules()
         wos = self.wos
         self.subscription_ids("quality")
         marts = self.call("quality: data_marts.list",
@@ -439,7 +369,7 @@ class Flow:
 
     # use_case.log_feedback, run_feedback_logging.log_feedback_data (AWS, with predictions) --------
     def log_feedback(self) -> None:
-        _, enums = _sdk()
+        _, enums = sdk_modules()
         wos = self.wos
         listing = {"type": enums.DataSetTypes.FEEDBACK, "target_target_id": self.ids[
             "subscription"], "target_target_type": enums.TargetTypes.SUBSCRIPTION}

@@ -26,12 +26,9 @@ test chooses, so area_under_roc is known).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import tarfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,31 +36,32 @@ from typing import Any
 import boto3
 import pytest
 import requests
-import responses
 from contract_ledger import (
     NOT_EMULATED,
     Ledger,
     assert_same_shape,
     expected_ledger,
 )
+from contract_openscale import (
+    REALISTIC,
+    TRANSPORTS,
+    Transport,
+    deployments,
+    printed,
+    sdk_modules,
+    served,
+)
 from moto import mock_aws
 
 from mlmonitor_harness.fakes import FakeClock
-from mlmonitor_harness.sdk_clock import instant_sdk_waits
 from mlmonitor_lib.emulators.iam import IamBackend
-from mlmonitor_lib.emulators.iam import make_router as iam_router
-from mlmonitor_lib.emulators.openscale import DEFAULT_INSTANCE_ID, OpenScaleBackend, make_router
+from mlmonitor_lib.emulators.openscale import DEFAULT_INSTANCE_ID, OpenScaleBackend
 from mlmonitor_lib.emulators.openscale.discovery import sagemaker_from_session, seed_endpoint
-from mlmonitor_lib.emulators.pace import Pace
-from mlmonitor_lib.emulators.transport import LoopbackServer, mount
 
 DATA = Path(__file__).parent / "data" / "watson_openscale_samples"
-IAM = "https://iam.emulated.test"
-WOS = "https://wos.emulated.test"
 API_KEY = "notebook-cloud-api-key"
 REGION = "us-east-1"
 ACCESS_KEY, SECRET_KEY = "notebook-access-key", "notebook-secret-key-never-echoed"
-REALISTIC = Pace("realistic")
 # the notebook's endpoint and model: discovery's ids are md5s of these names, so the replay's
 # deployment and asset ids equal the recorded ones
 ENDPOINT = "Credit-risk-endpoint-scoring-2021-06-24-05-32"
@@ -295,50 +293,11 @@ def backend(clock: FakeClock, aws: boto3.Session) -> OpenScaleBackend:
                             sagemaker=sagemaker_from_session(aws))
 
 
-@dataclass(frozen=True)
-class Transport:
-    """Where the SDK finds IAM and OpenScale, and how the notebook's sleeps pass."""
-
-    name: str
-    iam_url: str
-    wos_url: str
-    clock: FakeClock
-
-    def sleep(self, seconds: float) -> None:
-        """The notebook's ``time.sleep``: the emulators' clock moves, nobody waits."""
-        self.clock.advance(REALISTIC.seconds(seconds))
-
-
-@pytest.fixture(params=["mock", "rehearsal"])
+@pytest.fixture(params=TRANSPORTS)
 def transport(request, iam: IamBackend, backend: OpenScaleBackend, clock: FakeClock
               ) -> Iterator[Transport]:
-    """mock: the emulators in process through ``responses``; rehearsal: served over HTTP on
-    127.0.0.1. Either way the SDK's waits move the emulators' clock instead of sleeping."""
-    waits = instant_sdk_waits(REALISTIC, sleep=clock.advance)
-    if request.param == "mock":
-        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock, waits:
-            mount(mock, IAM, iam_router(iam))
-            mount(mock, WOS, make_router(backend, iam))
-            yield Transport("mock", IAM, WOS, clock)
-    else:
-        with LoopbackServer(iam_router(iam)) as iam_server, \
-                LoopbackServer(make_router(backend, iam)) as wos_server, waits:
-            yield Transport("rehearsal", iam_server.url, wos_server.url, clock)
-
-
-def _sdk() -> tuple[Any, Any]:
-    from ibm_watson_openscale.base_classes import watson_open_scale_v2 as v2
-    from ibm_watson_openscale.supporting_classes import enums
-
-    return v2, enums
-
-
-def printed(show: Callable[[], Any]) -> str:
-    """What a ``show``/``print`` call of the SDK printed (the notebook displays it)."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        show()
-    return out.getvalue()
+    with served(request.param, iam, backend, clock) as serving:
+        yield serving
 
 
 def existing_world(transport: Transport) -> None:
@@ -347,7 +306,7 @@ def existing_world(transport: Transport) -> None:
     from ibm_cloud_sdk_core.authenticators import IAMAuthenticator
     from ibm_watson_openscale import APIClient
 
-    v2, enums = _sdk()
+    v2, enums = sdk_modules()
     sdk = APIClient(authenticator=IAMAuthenticator(API_KEY, url=transport.iam_url),
                     service_url=transport.wos_url, service_instance_id=DEFAULT_INSTANCE_ID)
     sdk.data_marts.add(background_mode=False, internal_database=True,
@@ -407,7 +366,7 @@ def replay(transport: Transport, tmp_path: Path) -> Ledger:  # noqa: PLR0915 - o
     from ibm_watson_openscale.supporting_classes.payload_record import PayloadRecord
     from sklearn.metrics import roc_auc_score
 
-    v2, enums = _sdk()
+    v2, enums = sdk_modules()
     ledger = Ledger("sagemaker-notebook")
     existing_world(transport)
     # c24: IAMAuthenticator(apikey=CLOUD_API_KEY), APIClient(authenticator, service_url); the
@@ -447,7 +406,7 @@ def replay(transport: Transport, tmp_path: Path) -> Ledger:  # noqa: PLR0915 - o
     ledger.call("c35 service_providers.show", lambda: printed(wos.service_providers.show),
                 check=_shown, needs=["c34 service_providers.add"])
     listing = ledger.call("c36 service_providers.list_assets",
-                          lambda: list_assets(wos, data_mart_id, provider_id),
+                          lambda: deployments(wos, data_mart_id, provider_id),
                           check=_lists_the_notebooks_deployment,
                           needs=["c27 data_marts.list", "c34 service_providers.add"])
     # c37: pick the deployment by its guid
@@ -641,32 +600,9 @@ DRIFT_PARAMETERS = {"min_samples": 30, "drift_threshold": 0.1, "train_drift_mode
                     "enable_model_drift": True, "enable_data_drift": True}  # cell 100
 
 
-def list_assets(wos: Any, data_mart_id: str, provider_id: str) -> dict[str, Any]:
-    """Cell 36, ``service_providers.list_assets``. That SDK method rewrites the URL to
-    ``https://<host>/v1/ml_instances/...`` whatever the service URL's scheme, so over the
-    rehearsal's plain-HTTP loopback it would speak TLS to an HTTP port: there the same request
-    is built by the SDK client's own ``prepare_request`` and sent by its ``send`` (same path,
-    query, headers and token), only the scheme kept."""
-    from urllib.parse import urlsplit
-
-    from ibm_watson_openscale.base_classes.watson_open_scale_v2 import get_sdk_headers
-
-    if urlsplit(wos.service_url).scheme == "https":
-        return wos.service_providers.list_assets(data_mart_id=data_mart_id,
-                                                 service_provider_id=provider_id).result
-    service = wos.service_providers.watson_open_scale
-    path = f"/v1/ml_instances/{provider_id}/deployments?datamart_id={data_mart_id}&limit=1000"
-    headers = get_sdk_headers(service_name=service.DEFAULT_SERVICE_NAME, service_version="V1",
-                              operation_id="get_asset_and_deployments_details")
-    request = service.prepare_request(method="GET", url=path, headers=headers)
-    built = urlsplit(request["url"])
-    request["url"] = f"{built.scheme}://{built.netloc}{path}"
-    return service.send(request).result
-
-
 def _subscribe(wos: Any, data_mart_id: str, provider_id: str, details: dict[str, Any]) -> Any:
     """Cells 41-47: asset, deployment and properties from the picked deployment."""
-    v2, enums = _sdk()
+    v2, enums = sdk_modules()
     asset = details["entity"]["asset"]
     return wos.subscriptions.add(
         data_mart_id=data_mart_id, service_provider_id=provider_id,
