@@ -297,16 +297,19 @@ class Flow:
             check=self._tracked(model.get_id() if model else ""), needs=(saved, listed))
         return model
 
+    def _start_run(self, step: str, client: Any) -> Any:
+        """Both scripts begin alike: start a trace, then read the run it started."""
+        self.call(f"{step} manual_log.start_trace", lambda: client.manual_log.start_trace(),
+                  needs=(f"{step} AIGovFactsClient",))
+        return self.call(f"{step} runs.get_current_run_id",
+                         lambda: client.runs.get_current_run_id(), check=_run_id,
+                         needs=(f"{step} manual_log.start_trace",))
+
     # pytorch_train.py ---------------------------------------------------------------------------
     def training(self) -> None:
         """trace, params, metric, tags, export, model asset, track."""
         client = self._client("training")
-        made = ("training AIGovFactsClient",)
-        self.call("training manual_log.start_trace", lambda: client.manual_log.start_trace(),
-                  needs=made)
-        run_id = self.call("training runs.get_current_run_id",
-                           lambda: client.runs.get_current_run_id(), check=_run_id,
-                           needs=("training manual_log.start_trace",))
+        run_id = self._start_run("training", client)
         ran = ("training runs.get_current_run_id",)
         self.call("training runs.log_params", lambda: client.runs.log_params(
             run_id=run_id, params={"epochs": 5, "batch_size": 64}), needs=ran)
@@ -323,12 +326,7 @@ class Flow:
     # deployments.py add_aws_deployment_details + deploy_sagemaker_endpoint.py's relate step -----
     def govern(self) -> None:
         client = self._client("govern")
-        made = ("govern AIGovFactsClient",)
-        self.call("govern manual_log.start_trace", lambda: client.manual_log.start_trace(),
-                  needs=made)
-        run_id = self.call("govern runs.get_current_run_id",
-                           lambda: client.runs.get_current_run_id(), check=_run_id,
-                           needs=("govern manual_log.start_trace",))
+        run_id = self._start_run("govern", client)
         traced = ("govern manual_log.start_trace",)
         self.call("govern manual_log.log_params(EndpointName)",
                   lambda: client.manual_log.log_params({"EndpointName": ENDPOINT}), needs=traced)
