@@ -94,7 +94,7 @@ def quality_from_counts(pair_counts: Sequence[tuple[str, str, int]]) -> QualityR
     return QualityResult(metrics, decoded, matrix.tolist(), int(total))
 
 
-def _normalise(value: Any) -> Any:
+def class_value(value: Any) -> Any:
     """``1.0`` and ``1`` are one class (a label read from CSV as float, a prediction as int)."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -127,8 +127,8 @@ def binary_quality(labels: Sequence[Any], predictions: Sequence[Any],
                    scores: Sequence[float | None]) -> QualityResult:
     """Every binary metric of one evaluation; ``scores`` are the positive class's probability
     per record (``None`` where the record has none: the predictions then rank the records)."""
-    labels = [_normalise(v) for v in labels]
-    predictions = [_normalise(v) for v in predictions]
+    labels = [class_value(v) for v in labels]
+    predictions = [class_value(v) for v in predictions]
     classes = sorted(set(labels) | set(predictions), key=_sort_key)
     if len(classes) > 2:
         raise ValueError(f"a binary model's records hold {len(classes)} classes: {classes}")

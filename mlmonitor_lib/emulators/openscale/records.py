@@ -19,6 +19,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+from mlmonitor_lib.emulators.openscale.quality import class_value
+
 _SCHEMA = """
 DROP TABLE IF EXISTS records;
 CREATE TABLE records (
@@ -43,9 +45,7 @@ def scalar_key(value: Any) -> str | None:
     mistake) and missing values give ``None``."""
     if value is None or isinstance(value, list | dict):
         return None
-    if isinstance(value, float) and value.is_integer():  # a CSV label 1.0 is the class 1
-        value = int(value)
-    return json.dumps(value)
+    return json.dumps(class_value(value))
 
 
 class RecordStore:
