@@ -227,7 +227,7 @@ def run_sagemaker(world: MockWorld, job: str, tmp: Path, name: str,
     local = world.local_sagemaker
     result = Outcome(name, "transient" if expect == "survive" else "persistent")
     before, alive_before = local.faults.injected, leftovers(world)
-    use_case = ModelUseCase(settings=world.settings, session=world.session,
+    use_case = ModelUseCase("use_case_mnist_tf", settings=world.settings, session=world.session,
                             state_file=tmp / f"{name.replace(' ', '_')}.json")
     use_case.attach_training_job(job)
     for operation, code, times in faults:
@@ -246,7 +246,7 @@ def sagemaker_scenarios(world: MockWorld, job: str, tmp: Path, quick: bool) -> l
     result = Outcome("failed training job", "training")  # the hook fails the job
     alive_before = leftovers(world)
     world.local_sagemaker.faults.fail_next_training_job("AlgorithmError: injected failure")
-    use_case = ModelUseCase(settings=world.settings, session=world.session,
+    use_case = ModelUseCase("use_case_mnist_tf", settings=world.settings, session=world.session,
                             hyperparameters=BUDGET, state_file=tmp / "failed-training.json")
     attempt(result, use_case.train, "report")
     result.injected = 1
@@ -260,7 +260,7 @@ def crash_cases(world: MockWorld, job: str, tmp: Path) -> list[dict[str, Any]]:
     for point in crash.CREATION_POINTS:
         alive_before = leftovers(world)
         state_file = tmp / f"crash-{crash.point_id(point)}.json"
-        use_case = ModelUseCase(settings=world.settings, session=world.session,
+        use_case = ModelUseCase("use_case_mnist_tf", settings=world.settings, session=world.session,
                                 state_file=state_file)
         use_case.attach_training_job(job)
         fired = crash.crash_after(use_case, point, lambda: crash.fail_everything(world))
@@ -306,7 +306,7 @@ def onboarding_with_secret_scan(world: MockWorld, tmp: Path) -> tuple[str, dict[
     started = time.perf_counter()
     try:
         with captured_fds(output):
-            use_case = ModelUseCase(settings=world.settings, session=world.session,
+            use_case = ModelUseCase("use_case_mnist_tf", settings=world.settings, session=world.session,
                                     hyperparameters=BUDGET, state_file=state_file)
             use_case.train()
             crash.run_lifecycle(use_case)

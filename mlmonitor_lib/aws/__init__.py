@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from mlmonitor_lib.aws.data import DatasetUpload, ensure_bucket, upload_dataset
 from mlmonitor_lib.aws.naming import derived_name, unique_name
-from mlmonitor_lib.aws.scoring import ScoreResult, invoke_endpoint, scoring_body
+from mlmonitor_lib.aws.scoring import ScoreResult, invoke_endpoint
 from mlmonitor_lib.aws.serving import (
     Deployment,
     delete_endpoint_resources,
@@ -22,6 +22,7 @@ from mlmonitor_lib.aws.serving import (
 from mlmonitor_lib.aws.session import boto3_session, client_config, make_client
 from mlmonitor_lib.aws.training import (
     TrainingResult,
+    framework_image,
     read_job_metrics,
     start_training_job,
     train_model,
@@ -49,10 +50,10 @@ __all__ = [
     "deploy_model",
     "derived_name",
     "ensure_bucket",
+    "framework_image",
     "invoke_endpoint",
     "make_client",
     "read_job_metrics",
-    "scoring_body",
     "start_training_job",
     "train_model",
     "unique_name",

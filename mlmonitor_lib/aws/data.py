@@ -1,4 +1,4 @@
-"""Training data in S3: ``datasets/mnist`` uploaded once per content hash.
+"""Training data in S3: the use case's data directory uploaded once per content hash.
 
 Why a content hash in the key: a re-run (or a parallel run) with the same files reuses the
 upload instead of paying for it again, and a changed file can never be mistaken for the old
@@ -84,7 +84,7 @@ def upload_dataset(
     bucket: str,
     data_dir: Path,
     *,
-    key_prefix: str = "datasets/mnist",
+    key_prefix: str,
     ledger: Ledger | None = None,
 ) -> DatasetUpload:
     """Upload every file of ``data_dir`` to ``s3://bucket/<key_prefix>/<hash12>/`` unless that
@@ -92,12 +92,14 @@ def upload_dataset(
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DatasetError(
-            f"data directory {data_dir} does not exist: run `python -m mlmonitor_lib data fetch`"
+            f"data directory {data_dir} does not exist: run `python -m mlmonitor_lib data fetch "
+            "--use-case <folder>`"
         )
     digest, files = content_hash(data_dir)
     if not files:
         raise DatasetError(
-            f"data directory {data_dir} is empty: run `python -m mlmonitor_lib data fetch`"
+            f"data directory {data_dir} is empty: run `python -m mlmonitor_lib data fetch "
+            "--use-case <folder>`"
         )
     prefix = f"{key_prefix.strip('/')}/{digest[:12]}"
     names = tuple(p.relative_to(data_dir).as_posix() for p in files)

@@ -1,59 +1,39 @@
-"""Scoring an endpoint with the seed's payload, timed; SDK errors become :class:`ScoringError`.
+"""Scoring an endpoint, timed; SDK errors become :class:`ScoringError`.
 
-The body is the Watson OpenScale scoring payload the seed sends,
-``{"input_data": [{"values": images}]}``, so what OpenScale later logs is exactly what the
-endpoint answered.
+The body and the reading of the answer are the use case's (its profile's ``request_body`` and
+``read_answer``, :mod:`mlmonitor_lib.usecase.port`); this module sends them, splits a batch
+whose body would exceed SageMaker's invoke limit, and names the fix when SageMaker refuses.
 """
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
-import orjson
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mlmonitor_lib.aws.jsonarray import dumps_array
 from mlmonitor_lib.aws.session import make_client
 from mlmonitor_lib.errors import ScoringError
 
 JSON = "application/json"
 MAX_PAYLOAD_BYTES = 6 * 2**20  # SageMaker real-time InvokeEndpoint request limit
-MNIST_IMAGE_SHAPE = (28, 28, 1)
 
 
 @dataclass(frozen=True)
 class ScoreResult:
-    """``predictions`` is ``{"fields": ["prediction", "probability"], "values": [...]}``."""
+    """What ``decode`` read from the answers, in input order, and the time the requests took."""
 
-    predictions: dict[str, Any]
+    predictions: list[Any]
     response_time_ms: float
     endpoint_name: str
 
 
-def scoring_body(images: Any) -> bytes:
-    """The seed's JSON body for a batch of images (numpy array or nested lists).
-
-    A numpy batch of N×28×28×1 images is written as N×28×28, which the model's handler reads
-    as the same images: one pair of brackets per pixel is a quarter of the body. Any other
-    shape is sent as it is, so the endpoint's error names the shape the caller passed.
-    """
-    if hasattr(images, "tolist"):  # numpy: orjson, in one pass (aws/jsonarray.py)
-        if images.shape[1:] == MNIST_IMAGE_SHAPE:
-            images = images[..., 0]
-        return dumps_array(images, _payload)
-    return json.dumps(_payload(images)).encode()
-
-
-def _payload(images: Any) -> dict[str, Any]:
-    return {"input_data": [{"values": images}]}
-
-
 def invoke_raw(
-    runtime: Any, endpoint_name: str, body: bytes, *, content_type: str = JSON, accept: str = JSON
+    runtime: Any, endpoint_name: str, body: bytes, *, content_type: str = JSON,
+    accept: str = JSON, request_hint: str = "",
 ) -> tuple[bytes, float]:
     """One InvokeEndpoint call; returns the response body and the round trip in ms.
 
@@ -62,7 +42,7 @@ def invoke_raw(
     if len(body) > MAX_PAYLOAD_BYTES:
         raise ScoringError(
             f"request body for endpoint {endpoint_name!r} is {len(body) / 2**20:.1f} MiB, over "
-            f"SageMaker's {MAX_PAYLOAD_BYTES // 2**20} MiB invoke limit: send fewer images per "
+            f"SageMaker's {MAX_PAYLOAD_BYTES // 2**20} MiB invoke limit: send fewer inputs per "
             "request (score_model and invoke_endpoint split batches for you)"
         )
     started = time.perf_counter()
@@ -72,7 +52,7 @@ def invoke_raw(
         )
         payload = response["Body"].read()
     except ClientError as exc:
-        raise _scoring_error(endpoint_name, exc) from exc
+        raise _scoring_error(endpoint_name, exc, request_hint) from exc
     except BotoCoreError as exc:
         raise ScoringError(
             f"could not reach endpoint {endpoint_name!r} ({exc}); check the network, the region "
@@ -84,55 +64,47 @@ def invoke_raw(
 def invoke_endpoint(
     session: boto3.Session,
     endpoint_name: str,
-    images: Any,
+    inputs: Any,
     *,
+    encode: Callable[[Any], bytes],
+    decode: Callable[[str, bytes], list[Any]],
     content_type: str = JSON,
+    accept: str = JSON,
+    request_hint: str = "",
     runtime: Any = None,
 ) -> ScoreResult:
-    """Score ``images`` (N×28×28×1 pixels in [0, 1]) and return predictions plus response time.
+    """Score ``inputs`` (a sliceable batch): ``encode`` writes the body, ``decode`` reads the
+    answer into one item per input.
 
     A batch whose body would exceed SageMaker's 6 MB invoke limit is split into requests that
     fit; the predictions come back in order and the response time is the sum of the requests'.
+    ``request_hint`` says what a request must look like, for the error when the model refuses.
     """
     runtime = runtime or make_client(session, "sagemaker-runtime")
-    body = scoring_body(images)
-    if len(body) > MAX_PAYLOAD_BYTES and len(images) > 1:
-        half = len(images) // 2
-        first = invoke_endpoint(session, endpoint_name, images[:half], runtime=runtime)
-        second = invoke_endpoint(session, endpoint_name, images[half:], runtime=runtime)
-        merged = {**first.predictions,
-                  "values": first.predictions["values"] + second.predictions["values"]}
-        return ScoreResult(merged, first.response_time_ms + second.response_time_ms,
-                           endpoint_name)
-    payload, elapsed_ms = invoke_raw(runtime, endpoint_name, body, content_type=content_type)
-    return ScoreResult(parse_predictions(endpoint_name, payload), elapsed_ms, endpoint_name)
+    body = encode(inputs)
+    if len(body) > MAX_PAYLOAD_BYTES and len(inputs) > 1:
+        half = len(inputs) // 2
+        parts = [invoke_endpoint(session, endpoint_name, part, encode=encode, decode=decode,
+                                 content_type=content_type, accept=accept,
+                                 request_hint=request_hint, runtime=runtime)
+                 for part in (inputs[:half], inputs[half:])]
+        return ScoreResult(parts[0].predictions + parts[1].predictions,
+                           parts[0].response_time_ms + parts[1].response_time_ms, endpoint_name)
+    payload, elapsed_ms = invoke_raw(runtime, endpoint_name, body, content_type=content_type,
+                                     accept=accept, request_hint=request_hint)
+    predictions = decode(endpoint_name, payload)
+    if len(predictions) != len(inputs):
+        raise ScoringError(f"endpoint {endpoint_name!r} answered {len(predictions)} predictions "
+                           f"for {len(inputs)} inputs: check the model's output handler")
+    return ScoreResult(list(predictions), elapsed_ms, endpoint_name)
 
 
-def parse_predictions(endpoint_name: str, payload: bytes) -> dict[str, Any]:
-    """Unwrap ``{"predictions": [{"fields", "values"}]}`` (what the handler answers) into
-    ``{"fields", "values"}``."""
-    try:
-        body = orjson.loads(payload)
-    except ValueError as exc:  # orjson.JSONDecodeError is one
-        raise ScoringError(
-            f"endpoint {endpoint_name!r} answered a body that is not JSON: {payload[:200]!r}"
-        ) from exc
-    if isinstance(body, dict) and isinstance(body.get("predictions"), list) and body["predictions"]:
-        body = body["predictions"][0]
-    if not (isinstance(body, dict) and "fields" in body and "values" in body):
-        raise ScoringError(
-            f"endpoint {endpoint_name!r} answered without fields/values: {str(body)[:200]}; "
-            "is code/inference.py's output_handler in the model artifact?"
-        )
-    return {"fields": body["fields"], "values": body["values"]}
-
-
-def _scoring_error(endpoint_name: str, exc: ClientError) -> ScoringError:
+def _scoring_error(endpoint_name: str, exc: ClientError, request_hint: str) -> ScoringError:
     error = exc.response.get("Error", {})
     code, message = error.get("Code", "?"), error.get("Message", "")
     if code == "ModelError":
-        fix = ("the model's handler rejected the request: send images shaped Nx28x28x1 with "
-               "pixels in [0, 1] as application/json")
+        fix = "the model's handler rejected the request" + (
+            f": {request_hint}" if request_hint else "")
     elif code in ("ValidationError", "ValidationException"):
         fix = "check the endpoint name and that it is InService (run deploy() first)"
     elif code in ("ThrottlingException", "ServiceUnavailable", "InternalFailure"):

@@ -14,6 +14,7 @@ while before Describe answers "Could not find endpoint"; an endpoint that is ``D
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -22,7 +23,6 @@ from botocore.exceptions import ClientError
 
 from mlmonitor_lib.aws.errors import error_text, is_not_found
 from mlmonitor_lib.aws.naming import derived_name
-from mlmonitor_lib.aws.scoring import invoke_endpoint
 from mlmonitor_lib.aws.session import STDOUT, Stdout, make_client, output_stream
 from mlmonitor_lib.aws.waits import ENDPOINT_DELETED, ENDPOINT_IN_SERVICE, wait_policy
 from mlmonitor_lib.errors import (
@@ -49,17 +49,7 @@ class Deployment:
     model_name: str
     image_uri: str
     created: bool  # False when the endpoint already existed and was reused
-    smoke_predictions: dict[str, Any] | None = field(default=None)
-
-
-def inference_image(region: str, framework_version: str, instance_type: str) -> str:
-    """The AWS Deep Learning Container for TF Serving (resolved offline by the SDK)."""
-    from sagemaker.core import image_uris
-
-    return image_uris.retrieve(
-        "tensorflow", region, version=framework_version, instance_type=instance_type,
-        image_scope="inference",
-    )
+    smoke_predictions: Any = field(default=None)
 
 
 def deploy_model(
@@ -68,19 +58,21 @@ def deploy_model(
     job_name: str,
     model_data: str,
     role_arn: str,
-    region: str,
-    framework_version: str = "2.19",
+    image_uri: str,
+    environment: dict[str, str],
     instance_type: str = "ml.c5.xlarge",
     endpoint_name: str | None = None,
-    image_uri: str | None = None,
-    smoke_images: Any = None,
+    smoke_test: Callable[[str], Any] | None = None,
     ledger: Ledger | None = None,
     policy: WaitPolicy | None = None,
     deleted_policy: WaitPolicy | None = None,
     out: TextIO | None | Stdout = STDOUT,
 ) -> Deployment:
     """Create model, endpoint config and endpoint (named after ``job_name`` with a unique
-    suffix, at most 63 characters), wait for ``InService`` and score ``smoke_images``.
+    suffix, at most 63 characters) serving ``image_uri`` with the container ``environment``,
+    wait for ``InService`` and run ``smoke_test(endpoint_name)`` (it scores a few examples and
+    raises :class:`ScoringError` if the answer is wrong); what it returns is kept as the
+    deployment's ``smoke_predictions``.
 
     Idempotent: pass the ``endpoint_name`` a previous call returned and resources that already
     exist are reused, missing ones created; an endpoint found ``Deleting`` is waited out and
@@ -90,7 +82,6 @@ def deploy_model(
     wait for a ``Deleting`` endpoint to go.
     """
     out = output_stream(out)
-    image_uri = image_uri or inference_image(region, framework_version, instance_type)
     name = endpoint_name or derived_name(job_name)
     sm = make_client(session, "sagemaker")
     created = False
@@ -106,7 +97,7 @@ def deploy_model(
                 PrimaryContainer={
                     "Image": image_uri,
                     "ModelDataUrl": model_data,
-                    "Environment": {"SAGEMAKER_PROGRAM": "inference.py"},
+                    "Environment": dict(environment),
                 },
             )
             _record(ledger, "model", name, model_data=model_data, image=image_uri)
@@ -138,18 +129,13 @@ def deploy_model(
               file=out, flush=True)
     wait_for_endpoint(session, name, policy=policy, out=out)
     smoke = None
-    if smoke_images is not None:
+    if smoke_test is not None:
         try:
-            smoke = invoke_endpoint(session, name, smoke_images).predictions
+            smoke = smoke_test(name)
         except ScoringError as exc:
             raise DeploymentFailed(
                 f"endpoint {name!r} is InService but failed its smoke test: {exc}"
             ) from exc
-        if len(smoke["values"]) != len(smoke_images):
-            raise DeploymentFailed(
-                f"endpoint {name!r} answered {len(smoke['values'])} predictions for "
-                f"{len(smoke_images)} smoke-test images: check code/inference.py"
-            )
     return Deployment(name, name, name, image_uri, created, smoke)
 
 

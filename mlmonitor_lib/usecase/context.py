@@ -13,12 +13,12 @@ from mlmonitor_lib.errors import SettingsError
 
 if TYPE_CHECKING:
     import boto3
-    import numpy as np
 
     from mlmonitor_lib.ibm.openscale import OpenScaleMonitor
     from mlmonitor_lib.settings import Settings
     from mlmonitor_lib.signature import ModelSignature
     from mlmonitor_lib.state import LifecycleState, StateStore
+    from mlmonitor_lib.usecase.port import TestSet, UseCaseProfile
 
 
 class StageContext(Protocol):
@@ -27,6 +27,7 @@ class StageContext(Protocol):
     settings: Settings
     session: boto3.Session
     signature: ModelSignature
+    profile: UseCaseProfile
     source_dir: Path
     data_dir: Path
     store: StateStore
@@ -47,7 +48,7 @@ class StageContext(Protocol):
     @property
     def wos(self) -> OpenScaleMonitor: ...
 
-    def test_set(self) -> tuple[np.ndarray, np.ndarray]: ...
+    def test_set(self) -> TestSet: ...
 
 
 def required_setting(settings: Settings, field: str, name: str) -> str:

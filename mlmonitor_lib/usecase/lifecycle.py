@@ -21,8 +21,6 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-import numpy as np
-
 from mlmonitor_lib import aws
 from mlmonitor_lib.errors import (
     CleanupFailure,
@@ -34,7 +32,9 @@ from mlmonitor_lib.errors import (
 from mlmonitor_lib.settings import Settings
 from mlmonitor_lib.signature import ModelSignature, load_signature
 from mlmonitor_lib.state import LifecycleState, StateStore
-from mlmonitor_lib.usecase import data, display, governance, monitoring, serving, training
+from mlmonitor_lib.usecase import display, governance, monitoring, serving, training
+from mlmonitor_lib.usecase.port import TestSet, UseCaseProfile
+from mlmonitor_lib.usecase.profiles import profile_for
 
 if TYPE_CHECKING:
     import boto3
@@ -66,7 +66,7 @@ class ModelUseCase:
 
     def __init__(
         self,
-        source_dir: str | Path = "use_case_mnist_tf",
+        source_dir: str | Path,
         catalog_id: str | None = None,
         model_entry_id: str | None = None,
         *,
@@ -81,11 +81,12 @@ class ModelUseCase:
         self.settings = settings or Settings.load()
         self.source_dir = resolve_source_dir(source_dir)
         self.signature: ModelSignature = load_signature(self.source_dir)
+        self.profile: UseCaseProfile = profile_for(self.signature, self.source_dir)
         self.session = session or aws.boto3_session(self.settings)
-        self.data_dir = Path(data_dir) if data_dir else data.default_data_dir()
+        self.data_dir = Path(data_dir) if data_dir else self.profile.default_data_dir()
         self.out = out
         self.hyperparameter_overrides = dict(hyperparameters or {})
-        self._test_set: tuple[np.ndarray, np.ndarray] | None = None
+        self._test_set: TestSet | None = None
         self._monitor: OpenScaleMonitor | None = None
         if _store is not None:
             self.store = _store
@@ -149,10 +150,10 @@ class ModelUseCase:
         ``sys.stdout`` (looked up at each call, so captured output is honoured)."""
         return self.out or sys.stdout
 
-    def test_set(self) -> tuple[np.ndarray, np.ndarray]:
-        """t10k images as float32 N×28×28×1 in [0, 1], and their labels (read once)."""
+    def test_set(self) -> TestSet:
+        """The use case's held-out examples and their labels (its profile's, read once)."""
         if self._test_set is None:
-            self._test_set = data.load_test_set(self.data_dir)
+            self._test_set = self.profile.test_set(self.data_dir)
         return self._test_set
 
     @property
@@ -201,7 +202,8 @@ class ModelUseCase:
         return serving.deploy(self)
 
     def score_model(self, num_samples: int = 10, offset: int = 0) -> dict[str, Any]:
-        """Score ``num_samples`` test images: ``{"fields", "values", "response_time_ms"}``."""
+        """Score ``num_samples`` test examples: ``{"fields", "values", "classes",
+        "probabilities", "response_time_ms"}`` (``values`` as the endpoint answered them)."""
         self._require("deployed", "score_model", "deploy")
         return serving.score_model(self, num_samples, offset)
 
@@ -243,7 +245,7 @@ class ModelUseCase:
         return monitoring.monitor(self)
 
     def log_payload(self, num_samples: int = 100, offset: int = 0) -> int:
-        """Score real test images through the endpoint and store them as payload records."""
+        """Score test examples through the endpoint and store them as payload records."""
         self._require("monitored", "log_payload", "monitor")
         return monitoring.log_payload(self, num_samples, offset)
 
@@ -255,7 +257,7 @@ class ModelUseCase:
     def log_feedback(
         self, num_samples: int = 100, offset: int = 0, labels: Any = None
     ) -> dict[str, Any]:
-        """Score test images and store them with their true labels (or ``labels``, e.g. a
+        """Score test examples and store them with their true labels (or ``labels``, e.g. a
         mislabelled batch) and the model's original predictions as feedback records."""
         self._require("monitored", "log_feedback", "monitor")
         return monitoring.log_feedback(self, num_samples, offset, labels)

@@ -36,22 +36,33 @@ def _save_wos_ids(uc: StageContext, **flags: Any) -> None:
 
 
 def monitor(uc: StageContext) -> dict[str, str]:
-    """The subscription of the endpoint (provider and data mart as needed)."""
+    """The subscription of the endpoint (provider and data mart as needed), described as the
+    signature describes the model."""
     sig = uc.signature.signature
     subscription_id = uc.wos.subscribe(
         uc.state.endpoint_name or "", label_column=sig.label_column,
         prediction_field=sig.prediction_field, probability_fields=sig.probability_fields,
-        class_labels=sig.class_labels,
+        class_labels=sig.class_labels, input_data_type=sig.input_data_type,
+        problem_type=sig.problem_type, feature_fields=sig.feature_columns,
+        categorical_fields=sig.categorical_columns,
     )
     _save_wos_ids(uc, monitored=True)
     return {"subscription_id": subscription_id, "state": uc.wos.subscription_state()}
 
 
 def log_payload(uc: StageContext, num_samples: int, offset: int) -> int:
-    """Test images scored through the endpoint, stored as payload records."""
-    images = uc.test_set()[0][offset : offset + num_samples]
-    classes, probabilities, times = score_batches(uc, images)
-    stored = uc.wos.log_payload(images, classes, probabilities, times)
+    """Test examples scored through the endpoint, stored as payload records."""
+    inputs = uc.test_set().take(offset, num_samples).inputs
+    return store_payload(uc, inputs)
+
+
+def store_payload(uc: StageContext, inputs: Any) -> int:
+    """``inputs`` scored through the endpoint, stored as payload records with the endpoint's
+    answers and response times."""
+    predictions, times = score_batches(uc, inputs)
+    stored = uc.wos.log_payload(
+        uc.profile.record_values(inputs), [p.answered[0] for p in predictions],
+        [p.answered[1] for p in predictions], times, input_fields=uc.profile.record_fields())
     _save_wos_ids(uc)
     return stored
 
@@ -59,6 +70,10 @@ def log_payload(uc: StageContext, num_samples: int, offset: int) -> int:
 def configure_quality_monitor(uc: StageContext) -> dict[str, str]:
     """The quality monitor with the signature's thresholds."""
     quality = uc.signature.quality_monitor
+    if not quality.enabled:
+        raise LifecycleError(
+            f"the quality monitor is disabled in {uc.source_dir.name}'s signature "
+            "(quality_monitor.enabled is false): enable it to measure the model's quality")
     ids = uc.wos.configure_quality_monitor(quality.thresholds, quality.min_feedback_data_size)
     _save_wos_ids(uc)
     say(uc.stream, str(ids))
@@ -66,20 +81,26 @@ def configure_quality_monitor(uc: StageContext) -> dict[str, str]:
 
 
 def log_feedback(uc: StageContext, num_samples: int, offset: int, labels: Any) -> dict[str, Any]:
-    """Test images scored and stored with their labels (true ones unless ``labels``)."""
-    images, true_labels = uc.test_set()
-    images = images[offset : offset + num_samples]
-    given = true_labels[offset : offset + num_samples] if labels is None else labels
-    given = [int(label) for label in given]
-    if len(given) != len(images):
+    """Test examples scored and stored with their labels (true ones unless ``labels``)."""
+    batch = uc.test_set().take(offset, num_samples)
+    given = list(batch.labels) if labels is None else list(labels)
+    given = [_plain(label) for label in given]
+    if len(given) != len(batch):
         raise LifecycleError(
-            f"log_feedback() got {len(given)} labels for {len(images)} images: pass one "
-            "label per image"
+            f"log_feedback() got {len(given)} labels for {len(batch)} examples: pass one "
+            "label per example"
         )
-    classes, probabilities, _ = score_batches(uc, images)
-    stored = uc.wos.log_feedback(images, given, classes, probabilities)
+    predictions, _ = score_batches(uc, batch.inputs)
+    stored = uc.wos.log_feedback(
+        uc.profile.record_values(batch.inputs), given, [p.answered[0] for p in predictions],
+        [p.answered[1] for p in predictions], input_fields=uc.profile.record_fields())
     _save_wos_ids(uc)
-    return {"stored": stored, "labels": given, "predictions": classes}
+    return {"stored": stored, "labels": given, "predictions": [p.label for p in predictions]}
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def evaluate(uc: StageContext) -> EvaluationResult:

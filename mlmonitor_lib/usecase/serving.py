@@ -4,12 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from mlmonitor_lib import aws
 from mlmonitor_lib.errors import CleanupIncomplete, LifecycleError
 from mlmonitor_lib.usecase.context import StageContext, required_setting
 from mlmonitor_lib.usecase.display import say
+from mlmonitor_lib.usecase.port import Prediction
+
+# The serving container's environment per framework. TensorFlow: the TF Serving image's Python
+# service loads ``code/<SAGEMAKER_PROGRAM>`` from the model artifact (aws/deep-learning-
+# containers, tensorflow/inference/docker/build_artifacts/sagemaker/python_service.py).
+# scikit-learn: the container imports SAGEMAKER_PROGRAM from SAGEMAKER_SUBMIT_DIRECTORY; the
+# training script ships the code in the artifact's ``code/``, the layout the SageMaker SDK's
+# repack produces (aws/sagemaker-scikit-learn-container, serving.py; sagemaker-containers
+# _files.download_and_extract copies a local directory).
+SUBMIT_DIRECTORY = {"sklearn": "/opt/ml/model/code"}
+SMOKE_EXAMPLES = 2
+
+
+def container_environment(uc: StageContext) -> dict[str, str]:
+    """``SAGEMAKER_PROGRAM`` (the signature's ``inference_script``), and where the code is."""
+    runtime = uc.signature.aws_runtime
+    environment = {"SAGEMAKER_PROGRAM": runtime.inference_script}
+    if runtime.framework in SUBMIT_DIRECTORY:
+        environment["SAGEMAKER_SUBMIT_DIRECTORY"] = SUBMIT_DIRECTORY[runtime.framework]
+    return environment
+
+
+def serving_image(uc: StageContext) -> str:
+    runtime = uc.signature.aws_runtime
+    py_version = runtime.py_version if runtime.framework == "sklearn" else None
+    return aws.framework_image(runtime.framework, "inference", uc.settings.aws_default_region,
+                               runtime.framework_version, py_version,
+                               runtime.inference_instance)
 
 
 def deploy(uc: StageContext) -> dict[str, Any]:
@@ -22,11 +48,11 @@ def deploy(uc: StageContext) -> dict[str, Any]:
         job_name=uc.state.job_name or runtime.job_name,
         model_data=uc.state.model_data or "",
         role_arn=required_setting(uc.settings, "aws_role", "AWS_ROLE"),
-        region=uc.settings.aws_default_region,
-        framework_version=runtime.framework_version,
+        image_uri=serving_image(uc),
+        environment=container_environment(uc),
         instance_type=runtime.inference_instance,
         endpoint_name=uc.state.endpoint_name,
-        smoke_images=uc.test_set()[0][:2],
+        smoke_test=lambda name: score(uc, uc.test_set().inputs[:SMOKE_EXAMPLES], name),
         ledger=uc.store,
         out=uc.stream,
         policy=aws.wait_policy(uc.settings, aws.ENDPOINT_IN_SERVICE),
@@ -40,14 +66,31 @@ def deploy(uc: StageContext) -> dict[str, Any]:
     return {"endpoint_name": deployment.endpoint_name, "created": deployment.created}
 
 
+def score(uc: StageContext, inputs: Any, endpoint_name: str | None = None) -> aws.ScoreResult:
+    """One scoring of ``inputs`` through the endpoint, in the use case's request format;
+    the result's predictions are :class:`~mlmonitor_lib.usecase.port.Prediction`."""
+    runtime = uc.signature.aws_runtime
+    return aws.invoke_endpoint(
+        uc.session, endpoint_name or uc.state.endpoint_name or "", inputs,
+        encode=uc.profile.request_body, decode=uc.profile.read_answer,
+        content_type=runtime.content_type, accept=runtime.accept,
+        request_hint=uc.profile.request_hint)
+
+
 def score_model(uc: StageContext, num_samples: int, offset: int) -> dict[str, Any]:
-    """One request of test images: ``{"fields", "values", "response_time_ms"}``."""
-    images, _ = uc.test_set()
-    batch = images[offset : offset + num_samples]
+    """One request of test examples: the endpoint's answer as ``fields`` and ``values``, each
+    prediction's class and class probabilities, and the response time."""
+    batch = uc.test_set().take(offset, num_samples)
     say(uc.stream, f"INFO - EndpointName used for inference: {uc.state.endpoint_name}")
-    result = aws.invoke_endpoint(uc.session, uc.state.endpoint_name or "", batch)
+    result = score(uc, batch.inputs)
     say(uc.stream, f"response_time {result.response_time_ms:.0f}ms")
-    return {**result.predictions, "response_time_ms": result.response_time_ms}
+    sig = uc.signature.signature
+    predictions: list[Prediction] = result.predictions
+    return {"fields": [sig.prediction_field, sig.probability_fields[0]],
+            "values": [list(p.answered) for p in predictions],
+            "classes": [p.label for p in predictions],
+            "probabilities": [list(p.probabilities) for p in predictions],
+            "response_time_ms": result.response_time_ms}
 
 
 def invoke_raw(
@@ -106,22 +149,17 @@ def require_endpoint(uc: StageContext, step: str) -> None:
 
 
 def score_batches(
-    uc: StageContext, images: np.ndarray, batch_size: int = 10
-) -> tuple[list[int], list[list[float]], list[float]]:
-    """Score through the endpoint in batches: classes, probabilities and, per image, the
-    response time of the request that carried it (ms)."""
-    classes: list[int] = []
-    probabilities: list[list[float]] = []
+    uc: StageContext, inputs: Any, batch_size: int = 10
+) -> tuple[list[Prediction], list[float]]:
+    """Score through the endpoint in batches: the predictions and, per input, the response
+    time of the request that carried it (ms)."""
+    predictions: list[Prediction] = []
     times: list[float] = []
-    name = uc.state.endpoint_name or ""
-    for start in range(0, len(images), batch_size):
-        batch = images[start : start + batch_size]
-        result = aws.invoke_endpoint(uc.session, name, batch)
-        for predicted, probs in result.predictions["values"]:
-            classes.append(int(predicted))
-            probabilities.append([float(p) for p in probs])
-            times.append(result.response_time_ms)
-    return classes, probabilities, times
+    for start in range(0, len(inputs), batch_size):
+        result = score(uc, inputs[start : start + batch_size])
+        predictions += result.predictions
+        times += [result.response_time_ms] * len(result.predictions)
+    return predictions, times
 
 
 def scoring_url(uc: StageContext) -> str:

@@ -6,11 +6,22 @@ import json
 from typing import Any
 
 from mlmonitor_lib import aws
-from mlmonitor_lib.errors import LifecycleError
+from mlmonitor_lib.errors import DatasetError, LifecycleError
 from mlmonitor_lib.state import LifecycleState
 from mlmonitor_lib.usecase.context import StageContext, required_setting
-from mlmonitor_lib.usecase.data import verify_training_data
 from mlmonitor_lib.usecase.display import say
+
+
+def verify_training_data(uc: StageContext) -> None:
+    """Train only on the governed data set: every file must match its pinned checksum."""
+    report = uc.profile.verify(uc.data_dir)
+    if not report.ok:
+        raise DatasetError(
+            f"training data is not the governed data set of {uc.source_dir.name}:\n"
+            + "\n".join(report.lines())
+            + f"\nDelete the bad files and run `python -m mlmonitor_lib data fetch --use-case "
+            f"{uc.source_dir.name}`."
+        )
 
 
 def hyperparameters(uc: StageContext) -> dict[str, Any]:
@@ -49,9 +60,10 @@ def train(uc: StageContext) -> dict[str, Any]:
         "output_path": f"s3://{bucket}/{runtime.prefix}", "hyperparameters": params,
         "py_version": runtime.py_version, "framework_version": runtime.framework_version,
     }))
-    verify_training_data(uc.data_dir)
+    verify_training_data(uc)
     aws.ensure_bucket(uc.session, bucket, region, ledger=uc.store)
-    upload = aws.upload_dataset(uc.session, bucket, uc.data_dir, ledger=uc.store)
+    upload = aws.upload_dataset(uc.session, bucket, uc.data_dir, ledger=uc.store,
+                                key_prefix=f"datasets/{uc.data_dir.name}")
     datasets = uc.signature.datasets
     result = aws.train_model(
         uc.session,
@@ -59,7 +71,8 @@ def train(uc: StageContext) -> dict[str, Any]:
         entry_point=runtime.train_script, hyperparameters=params,
         channels={datasets.training_channel: upload.s3_uri, datasets.test_channel: upload.s3_uri},
         job_name_base=runtime.job_name, output_prefix=runtime.prefix,
-        framework_version=runtime.framework_version, py_version=runtime.py_version,
+        framework=runtime.framework, framework_version=runtime.framework_version,
+        py_version=runtime.py_version,
         instance_type=runtime.train_instance, ledger=uc.store, out=uc.stream,
         metric_definitions=[d.model_dump() for d in runtime.metric_definitions],
         policy=aws.wait_policy(uc.settings, aws.TRAINING_DONE),

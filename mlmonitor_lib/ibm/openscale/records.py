@@ -66,23 +66,30 @@ class RecordLogging:
 
     def log_payload(
         self,
-        images: Any,
+        inputs: Any,
         predictions: Sequence[Any],
-        probabilities: Sequence[Sequence[float]],
+        probabilities: Sequence[Any],
         response_times: Sequence[float],
         batch_size: int = DEFAULT_BATCH,
+        *,
+        input_fields: Sequence[str] | None = None,
     ) -> int:
-        """Store one payload record per scored image (request with the image, response with
-        prediction and probabilities, its response time in ms); returns how many."""
+        """Store one payload record per scored input (request with the input, response with
+        prediction and probabilities as the endpoint answered them, its response time in ms);
+        returns how many.
+
+        ``input_fields`` name the values of each input (a structured model's feature
+        columns); without them the whole input is one ``scoring_input`` value (an image)."""
         from ibm_watson_openscale.supporting_classes.payload_record import PayloadRecord
 
         self._need("subscription", "subscribe()")
         props = self._fields()
         stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-        _same_length(images, predictions, probabilities, response_times)
+        _same_length(inputs, predictions, probabilities, response_times)
+        fields, rows = _input_columns(inputs, input_fields)
         records = (
             PayloadRecord(
-                request={"fields": ["scoring_input"], "values": [[_plain(image)]]},
+                request={"fields": fields, "values": [row]},
                 response={
                     "fields": [props["prediction"], props["probability"]],
                     "values": [[_plain(pred), _plain(prob)]],
@@ -91,35 +98,39 @@ class RecordLogging:
                 scoring_timestamp=stamp,
                 response_time=int(round(float(ms))),
             )
-            for image, pred, prob, ms in zip(
-                images, predictions, probabilities, response_times, strict=True
+            for row, pred, prob, ms in zip(
+                rows, predictions, probabilities, response_times, strict=True
             )
         )  # built batch by batch: 100k images as nested lists would not fit in memory
         return self._store("payload_data_set", _chunks(records, batch_size), "payload")
 
     def log_feedback(
         self,
-        images: Any,
+        inputs: Any,
         labels: Sequence[Any],
         predictions: Sequence[Any],
-        probabilities: Sequence[Sequence[float]] | None = None,
+        probabilities: Sequence[Any] | None = None,
         batch_size: int = DEFAULT_BATCH,
+        *,
+        input_fields: Sequence[str] | None = None,
     ) -> int:
-        """Store feedback rows: image, true label, the model's original prediction (and
-        probabilities); the quality monitor compares label and ``_original_prediction``."""
+        """Store feedback rows: the input, true label, the model's original prediction (and
+        probabilities); the quality monitor compares label and ``_original_prediction``.
+        ``input_fields`` as for :meth:`log_payload`."""
         self._need("subscription", "subscribe()")
         props = self._fields()
-        fields = ["scoring_input", props["label"], ORIGINAL_PREDICTION]
+        columns, rows = _input_columns(inputs, input_fields)
+        fields = [*columns, props["label"], ORIGINAL_PREDICTION]
         probs: Sequence[Any] = probabilities if probabilities is not None else [None] * len(labels)
         if probabilities is not None:
             fields.append(f"_original_{props['probability']}")
-        _same_length(images, labels, predictions, probs)
-        rows = (
-            [_plain(i), _plain(lab), _plain(p)]
+        _same_length(inputs, labels, predictions, probs)
+        values = (
+            [*row, _plain(lab), _plain(p)]
             + ([_plain(pr)] if probabilities is not None else [])
-            for i, lab, p, pr in zip(images, labels, predictions, probs, strict=True)
+            for row, lab, p, pr in zip(rows, labels, predictions, probs, strict=True)
         )
-        batches = ([{"fields": fields, "values": chunk}] for chunk in _chunks(rows, batch_size))
+        batches = ([{"fields": fields, "values": chunk}] for chunk in _chunks(values, batch_size))
         return self._store("feedback_data_set", batches, "feedback")
 
     def _fields(self) -> dict[str, str]:
@@ -157,6 +168,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _input_columns(inputs: Any, input_fields: Sequence[str] | None
+                   ) -> tuple[list[str], Iterator[list[Any]]]:
+    """The record's input fields and, lazily, each input's values under them."""
+    if input_fields is None:
+        return ["scoring_input"], ([_plain(item)] for item in inputs)
+    names = list(input_fields)
+
+    def rows() -> Iterator[list[Any]]:
+        for item in inputs:
+            row = [_plain(value) for value in item]
+            if len(row) != len(names):
+                raise ValueError(f"an input has {len(row)} values for {len(names)} fields "
+                                 f"({', '.join(names)})")
+            yield row
+    return names, rows()
+
+
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, max(size, 1))):
@@ -167,7 +195,7 @@ def _same_length(*columns: Sized) -> None:
     """Refuse columns of different lengths before anything is stored."""
     lengths = {len(c) for c in columns}
     if len(lengths) > 1:
-        raise ValueError(f"images, labels, predictions... must have one length, got {lengths}")
+        raise ValueError(f"inputs, labels, predictions... must have one length, got {lengths}")
 
 
 def _rows_in(batch: list[Any]) -> int:

@@ -103,9 +103,18 @@ class SubscriptionSteps:
         prediction_field: str = "prediction",
         probability_fields: Sequence[str] = ("probability",),
         class_labels: Sequence[Any] = (),
+        input_data_type: str = "unstructured_image",
+        problem_type: str = "multiclass",
+        feature_fields: Sequence[str] = (),
+        categorical_fields: Sequence[str] = (),
     ) -> str:
-        """Subscribe the SageMaker endpoint (unstructured image, multiclass); an existing
-        subscription for the endpoint is reused. Creates data mart and provider if needed.
+        """Subscribe the SageMaker endpoint; an existing subscription for the endpoint is
+        reused. Creates data mart and provider if needed.
+
+        ``input_data_type`` and ``problem_type`` are OpenScale's values (the SDK's
+        ``InputDataType`` and ``ProblemType``, the same words as the signature's);
+        ``feature_fields`` and ``categorical_fields`` name a structured model's inputs, as
+        OpenScale records them and scores feedback with them.
 
         Asset, deployment and scoring endpoint are the values OpenScale reports for the
         endpoint (:meth:`discover_deployment`), as in IBM's flow (OpenScale's scoring endpoint
@@ -117,12 +126,7 @@ class SubscriptionSteps:
             AssetPropertiesRequest,
             ScoringEndpointRequest,
         )
-        from ibm_watson_openscale.supporting_classes.enums import (
-            AssetTypes,
-            DeploymentTypes,
-            InputDataType,
-            ProblemType,
-        )
+        from ibm_watson_openscale.supporting_classes.enums import AssetTypes, DeploymentTypes
 
         data_mart_id = self.ids.get("data_mart") or self.ensure_data_mart()
         provider_id = self.ids.get("service_provider") or self.add_sagemaker_provider()
@@ -146,8 +150,8 @@ class SubscriptionSteps:
                     name=asset["name"],
                     url=asset["url"],
                     asset_type=asset.get("asset_type") or AssetTypes.MODEL,
-                    input_data_type=InputDataType.UNSTRUCTURED_IMAGE,
-                    problem_type=ProblemType.MULTICLASS_CLASSIFICATION,
+                    input_data_type=input_data_type,
+                    problem_type=problem_type,
                 ),
                 deployment=AssetDeploymentRequest(
                     deployment_id=meta["guid"],
@@ -161,6 +165,8 @@ class SubscriptionSteps:
                     prediction_field=prediction_field,
                     probability_fields=list(probability_fields),
                     labels=[str(c) for c in class_labels] or None,
+                    feature_fields=list(feature_fields) or None,
+                    categorical_fields=list(categorical_fields) or None,
                 ),
             )
         result = done.result if done is not None else None
