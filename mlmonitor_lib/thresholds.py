@@ -1,10 +1,12 @@
 """The one threshold judge: a model's measured metrics against the thresholds it must meet.
 
-The release gate, the evaluation result and the report's metrics table all judge through
-:func:`judge`, so they cannot disagree: a lower limit is breached below it, an upper limit above
-it, and a metric that was not measured is a breach (a release cannot pass on a number nobody
-produced). Every threshold is judged and every breach reported, one line each. Thresholds are
-brought to OpenScale's form once, by :func:`normalise_thresholds`.
+The release gate, the evaluation result and the report's metrics and fairness tables all judge
+through :func:`judge`, so they cannot disagree: a lower limit is breached below it, an upper limit
+above it, and a metric that was not measured is a breach (a release cannot pass on a number
+nobody produced). Every threshold is judged and every breach reported, one line each: quality
+metrics by :func:`violations_of`, each monitored feature's disparate impact by
+:func:`fairness_violations`. Thresholds are brought to OpenScale's form once, by
+:func:`normalise_thresholds`.
 """
 
 from __future__ import annotations
@@ -83,16 +85,43 @@ def judge(metrics: Mapping[str, Any], thresholds: Sequence[Mapping[str, Any]]) -
 
 
 class Violation(BaseModel):
-    """One breached threshold: metric, measured value (NaN if unmeasured), limit."""
+    """One breached threshold: metric, measured value (NaN if unmeasured), limit.
+
+    A fairness breach also names the feature, its monitored and reference groups, and (for a
+    disparate impact OpenScale could not measure) the payload records it evaluated and the
+    ``min_records`` it needs; the quality breaches leave these ``None``.
+    """
 
     metric_id: str
     type: str
     value: float
     limit: float
+    feature: str | None = None
+    group: str | None = None
+    reference: str | None = None
+    records: int | None = None
+    min_records: int | None = None
 
     def __str__(self) -> str:
+        if self.feature is not None:
+            return self._fairness_line()
         sign = "<" if self.type == "lower_limit" else ">"
         return f"{self.metric_id}: {self.value:.4f} {sign} {self.type} {self.limit:.4f}"
+
+    def _fairness_line(self) -> str:
+        what = f"fairness of {self.feature}: disparate impact of {self.group} vs {self.reference}"
+        if not math.isnan(self.value):
+            side = "below" if self.type == "lower_limit" else "above"
+            digits = 2 if f"{self.value:.2f}" != f"{self.limit:.2f}" else 4  # 0.7949 < 0.80
+            return (f"{what} is {self.value:.{digits}f}, {side} the threshold "
+                    f"{self.limit:.{digits}f}")
+        if self.min_records is not None and (self.records or 0) < self.min_records:
+            have = self.records or 0
+            return (f"{what} not measured: OpenScale needs at least {self.min_records} payload "
+                    f"records and has {have}: store {self.min_records - have} more")
+        counted = "" if self.records is None else f" from {self.records} payload records"
+        return (f"{what} not measured{counted}: OpenScale computed none (a group without "
+                "records, or no favourable outcome in the reference group)")
 
 
 def violations_of(metrics: Mapping[str, Any], thresholds: Sequence[Mapping[str, Any]]
@@ -103,3 +132,41 @@ def violations_of(metrics: Mapping[str, Any], thresholds: Sequence[Mapping[str, 
                   value=float("nan") if v.measured is None else v.measured)
         for v in judge(metrics, thresholds) if v.breached
     ]
+
+
+# fairness ------------------------------------------------------------------------------------
+DISPARATE_IMPACT = "disparate_impact"  # a ratio here; OpenScale's fairness_value is its percent
+
+
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+
+def _groups(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+
+
+def fairness_violations(features: Sequence[Any]) -> list[Violation]:
+    """Each monitored feature's disparate impact (a ratio, e.g. 0.72) judged by :func:`judge`
+    against the feature's ``threshold`` (the lowest ratio accepted), one breach per feature
+    below it; a feature whose disparate impact was not measured is a breach too.
+
+    ``features`` are objects or dicts with ``feature``, ``disparate_impact``, ``threshold``,
+    ``group`` (the monitored group measured; else all of ``monitored``), ``reference``,
+    ``records`` and ``min_records``.
+    """
+    found = []
+    for item in features:
+        limit = float(_get(item, "threshold"))
+        rule = {"metric_id": DISPARATE_IMPACT, "type": "lower_limit", "value": limit}
+        (verdict,) = judge({DISPARATE_IMPACT: _get(item, "disparate_impact")}, [rule])
+        if not verdict.breached:
+            continue
+        found.append(Violation(
+            metric_id=DISPARATE_IMPACT, type="lower_limit", limit=limit,
+            value=float("nan") if verdict.measured is None else verdict.measured,
+            feature=str(_get(item, "feature")),
+            group=_groups(_get(item, "group") or _get(item, "monitored") or "?"),
+            reference=_groups(_get(item, "reference") or "?"),
+            records=_get(item, "records"), min_records=_get(item, "min_records")))
+    return found

@@ -11,7 +11,8 @@ forgotten when deleted; every SDK failure is translated at this boundary into a
 and the fix.
 """
 
+from mlmonitor_lib.ibm.openscale.fairness import FairnessGroup, FairnessResult
 from mlmonitor_lib.ibm.openscale.monitor import OpenScaleMonitor
 from mlmonitor_lib.ibm.openscale.quality import EvaluationResult
 
-__all__ = ["EvaluationResult", "OpenScaleMonitor"]
+__all__ = ["EvaluationResult", "FairnessGroup", "FairnessResult", "OpenScaleMonitor"]

@@ -23,6 +23,7 @@ from mlmonitor_lib.ibm.openscale.client import (
     build_client,
     sdk_call,
 )
+from mlmonitor_lib.ibm.openscale.fairness import FairnessMonitoring
 from mlmonitor_lib.ibm.openscale.quality import QualityMonitoring
 from mlmonitor_lib.ibm.openscale.records import RecordLogging
 from mlmonitor_lib.ibm.openscale.subscription import SubscriptionSteps
@@ -33,14 +34,15 @@ if TYPE_CHECKING:
 
 
 # the monitor ---------------------------------------------------------------------------------
-class OpenScaleMonitor(SubscriptionSteps, RecordLogging, QualityMonitoring):
+class OpenScaleMonitor(SubscriptionSteps, RecordLogging, QualityMonitoring, FairnessMonitoring):
     """One model's monitoring in Watson OpenScale: provider, subscription, payload, feedback,
-    quality monitor, evaluation, cleanup.
+    quality and fairness monitors, evaluation, cleanup.
 
     ``ids`` holds every id this object knows (``data_mart``, ``service_provider``,
-    ``subscription``, ``payload_data_set``, ``feedback_data_set``, ``quality``); pass the ids a
-    previous process recorded to resume, e.g. to clean up after a crash. ``created`` names the
-    ids this object (or the one it resumes) created, which are the only ones cleanup deletes.
+    ``subscription``, ``payload_data_set``, ``feedback_data_set``, ``quality``, ``fairness``);
+    pass the ids a previous process recorded to resume, e.g. to clean up after a crash.
+    ``created`` names the ids this object (or the one it resumes) created, which are the only
+    ones cleanup deletes.
 
     OpenScale does part of its work after answering: the subscription's data sets appear
     later, and stored records are counted later. This monitor waits for both (bounded polls
@@ -205,7 +207,8 @@ class OpenScaleMonitor(SubscriptionSteps, RecordLogging, QualityMonitoring):
     # cleanup ----------------------------------------------------------------------------
     def cleanup(self) -> dict[str, int]:
         """Delete the subscription, its monitors, the provider and the data mart if this
-        monitor created them; returns how many of each were deleted.
+        monitor created them (on a subscription it did not create, the monitors it added to
+        it, e.g. a fairness monitor); returns how many of each were deleted.
 
         Dependency order (monitors, subscription, provider, data mart), and every resource is
         tried whatever fails before: the refused ones end in one :class:`CleanupIncomplete`
@@ -240,6 +243,11 @@ class OpenScaleMonitor(SubscriptionSteps, RecordLogging, QualityMonitoring):
                         self.client.monitor_instances.delete, "monitor_instances")
             attempt("subscription", subscription_id, self.client.subscriptions.delete,
                     "subscriptions")
+        else:  # a subscription someone else owns: only the monitors we added to it go
+            for key in sorted(self.created):
+                if _ledger_kind(key)[0] == MONITOR_KIND and key in self.ids:
+                    attempt(key, self.ids[key], self.client.monitor_instances.delete,
+                            "monitor_instances")
         provider_id = self.ids.get("service_provider")
         if provider_id and "service_provider" in self.created:
             attempt("service_provider", provider_id, self.client.service_providers.delete,

@@ -1,4 +1,5 @@
-"""The quality monitor: its thresholds, its evaluation runs, and the result the release gate reads.
+"""The quality monitor: its thresholds, its evaluation runs, and the result the release gate reads
+(the evaluation also runs the fairness monitor when one is configured: :mod:`.fairness`).
 
 Part of :class:`~mlmonitor_lib.ibm.openscale.monitor.OpenScaleMonitor` (a mixin).
 """
@@ -11,24 +12,38 @@ from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
 
-from mlmonitor_lib.errors import EvaluationError, ServiceError
+from mlmonitor_lib.errors import EvaluationError, LifecycleError, ServiceError
 from mlmonitor_lib.ibm.openscale.client import sdk_call
-from mlmonitor_lib.thresholds import Violation, normalise_thresholds, violations_of
+from mlmonitor_lib.ibm.openscale.fairness import FairnessResult
+from mlmonitor_lib.thresholds import (
+    Violation,
+    fairness_violations,
+    normalise_thresholds,
+    violations_of,
+)
 
 
 # results -------------------------------------------------------------------------------------
 class EvaluationResult(BaseModel):
-    """What a quality evaluation measured and whether it passes every threshold."""
+    """What an evaluation measured and whether it passes every threshold.
+
+    The quality run's fields (``monitor_instance_id``, ``run_id``, ``records``, ``metrics``,
+    ``thresholds``, ``confusion_matrix``, ``message``) are those of the quality monitor; they
+    stay empty when only a fairness monitor was evaluated. ``fairness`` holds one entry per
+    monitored feature when a fairness monitor was evaluated. ``violations`` lists every breach
+    of both, quality first.
+    """
 
     subscription_id: str
-    monitor_instance_id: str
-    run_id: str
+    monitor_instance_id: str | None = None
+    run_id: str | None = None
     records: int | None = None
-    metrics: dict[str, float]
+    metrics: dict[str, float] = Field(default_factory=dict)
     thresholds: list[dict[str, Any]] = Field(default_factory=list)
     violations: list[Violation] = Field(default_factory=list)
     confusion_matrix: dict[str, Any] | None = None
     message: str | None = None
+    fairness: list[FairnessResult] = Field(default_factory=list)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -110,6 +125,25 @@ class QualityMonitoring:
 
     # evaluation -------------------------------------------------------------------------
     def evaluate(self) -> EvaluationResult:
+        """Run every monitor this adapter configured, as OpenScale runs them (a run each,
+        waited for): quality on the feedback records, fairness on the payload records. Returns
+        what they measured and one violation per breach, quality's first."""
+        if "quality" not in self.ids and "fairness" not in self.ids:
+            raise LifecycleError("no OpenScale monitor to evaluate yet: call "
+                                 "configure_quality_monitor() first (or "
+                                 "configure_fairness_monitor())")
+        if "quality" in self.ids:
+            result = self._evaluate_quality()
+        else:
+            result = EvaluationResult(subscription_id=self._need("subscription", "subscribe()"))
+        if "fairness" not in self.ids:
+            return result
+        fairness = self._evaluate_fairness()
+        return result.model_copy(update={
+            "fairness": fairness,
+            "violations": [*result.violations, *fairness_violations(fairness)]})
+
+    def _evaluate_quality(self) -> EvaluationResult:
         """Run the quality monitor, wait for it, and return metrics and violations."""
         quality_id = self._need("quality", "configure_quality_monitor()")
         self._await_count("feedback_data_set", "feedback")  # never evaluate uncounted feedback
