@@ -15,7 +15,12 @@ import numpy as np
 
 from mlmonitor_lib.report import html
 from mlmonitor_lib.report.figures import confusion_matrix_png, data_uri, gray_png
-from mlmonitor_lib.report.tables import field, per_class_accuracy, threshold_rows
+from mlmonitor_lib.report.tables import (
+    fairness_rows,
+    field,
+    per_class_accuracy,
+    threshold_rows,
+)
 
 MAX_SAMPLES = 16
 
@@ -53,8 +58,9 @@ class Evidence:
 
     # what steps call -------------------------------------------------------------------------
     def metrics(self, result: Any, title: str = "Quality metrics against thresholds") -> None:
-        """An OpenScale ``EvaluationResult`` (or its dict): metrics, thresholds, violations and
-        confusion matrix ``{labels, values}``."""
+        """An OpenScale ``EvaluationResult`` (or its dict): metrics, thresholds, violations,
+        confusion matrix ``{labels, values}`` and, when a fairness monitor was evaluated, its
+        per-feature results (shown as a fairness table)."""
         plain = _plain(result)
         self._items.append((
             "metrics",
@@ -64,6 +70,7 @@ class Evidence:
                 "thresholds": [_plain(t) for t in field(plain, "thresholds") or []],
                 "violations": [_plain(v) for v in field(plain, "violations") or []],
                 "confusion_matrix": field(plain, "confusion_matrix"),
+                "fairness": [_plain(f) for f in field(plain, "fairness") or []],
             },
         ))
 
@@ -114,8 +121,14 @@ class Evidence:
         return extras
 
     def _render_metrics(self, data: dict[str, Any]) -> list[Extra]:
-        rows = threshold_rows(data["metrics"], data["thresholds"], data["violations"])
-        out = [Extra("html", html.metrics_table(rows, data["title"]))]
+        out = []
+        fairness = data.get("fairness") or []
+        if data["metrics"] or data["thresholds"] or not fairness:  # not for fairness alone
+            quality = [v for v in data["violations"] if field(v, "feature") is None]
+            rows = threshold_rows(data["metrics"], data["thresholds"], quality)
+            out.append(Extra("html", html.metrics_table(rows, data["title"])))
+        if fairness:
+            out.append(Extra("html", html.fairness_table(fairness_rows(fairness))))
         matrix = data["confusion_matrix"]
         if matrix and field(matrix, "labels") and field(matrix, "values"):
             labels, values = field(matrix, "labels"), field(matrix, "values")

@@ -12,7 +12,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from mlmonitor_lib.report.tables import ClassAccuracy, ThresholdRow, field
+from mlmonitor_lib.report.tables import ClassAccuracy, FairnessRow, ThresholdRow, field
 
 GREEN, GREEN_BG = "#1e6b30", "#e3f3e6"
 RED, RED_BG = "#a4161a", "#fbe3e4"
@@ -123,6 +123,60 @@ def metrics_table(
     )
     table = _table(["Metric", "Measured", "Threshold", "Status"], body, "metrics-table")
     return section(title, table + note, "metrics")
+
+
+def _ratio(value: float | None) -> str:
+    """A disparate impact as a ratio and as OpenScale's percent: ``0.50 (50.0 %)``."""
+    if value is None:
+        return "not measured"
+    return f"{value:.2f} ({100 * value:.1f} %)"
+
+
+def _rate(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.1f} %"
+
+
+def fairness_table(
+    rows: Sequence[FairnessRow], title: str = "Fairness: disparate impact against thresholds"
+) -> str:
+    """Per monitored feature, its reference group and each monitored group: how often each got
+    the favourable class, the monitored groups' disparate impact and the threshold; a breached
+    or unmeasured group is red and says so in words."""
+    body = []
+    for row in rows:
+        if row.role == "reference":
+            status, style, cls, limit = "reference group", "", "reference", ""
+        else:
+            limit = "" if row.threshold is None else f"at least {_ratio(row.threshold)}"
+            if row.breached is None:
+                status, style, cls = "not reported per group", "", "not-reported"
+            elif row.breached:
+                word = "\u2718 BREACH" if row.disparate_impact is not None else (
+                    "\u2718 NOT MEASURED")
+                status = word + (f": {row.note}" if row.note else "")
+                style = f' style="background:{RED_BG};color:{RED};font-weight:bold"'
+                cls = "breach"
+            else:
+                status, style, cls = "\u2714 met", f' style="color:{GREEN}"', "within"
+        records = "" if row.records is None else str(row.records)
+        impact = "" if row.role == "reference" else _ratio(row.disparate_impact)
+        body.append(
+            f'<tr class="{cls}"{style}><td {CELL}>{_e(row.feature)}</td>'
+            f"<td {CELL}>{_e(row.group)}</td><td {CELL}>{_e(row.role)}</td>"
+            f"<td {NUM}>{_e(records)}</td><td {NUM}>{_e(_rate(row.favourable_rate))}</td>"
+            f"<td {NUM}>{_e(impact)}</td><td {CELL}>{_e(limit)}</td>"
+            f"<td {CELL}>{_e(status)}</td></tr>"
+        )
+    breached = sorted({r.feature for r in rows if r.breached})
+    note = (
+        f'<p class="breach-count" style="color:{RED};font-weight:bold">{len(breached)} '
+        f"feature(s) breach their fairness threshold: {_e(', '.join(breached))}</p>"
+        if breached else
+        f'<p class="breach-count" style="color:{GREEN}">Every fairness threshold is met</p>'
+    )
+    table = _table(["Feature", "Group", "Role", "Records", "Favourable rate",
+                    "Disparate impact", "Threshold", "Status"], body, "fairness-table")
+    return section(title, table + note, "fairness")
 
 
 def confusion_section(png_uri: str | None, classes: Sequence[ClassAccuracy]) -> str:
