@@ -27,8 +27,10 @@ it imports):
   the exit status is 1.
 
 Why this model: it trains in well under a second, and with ``C=0.1`` its predictions on
-test.csv keep a disparate impact above 0.8 for both monitored groups (female vs male, age
-18-25 vs 26+); weaker regularisation or ``class_weight="balanced"`` falls below it.
+test.csv keep a disparate impact well above the signature's 0.8 for both monitored groups
+(female vs male 0.92, age 18-25 vs 26+ 0.90; the labels themselves give 0.89 and 0.76).
+Weaker regularisation brings it close to 0.8 (``C=1``: 0.81 for sex) and
+``class_weight="balanced"`` below it (0.77 and 0.68).
 """
 
 from __future__ import annotations
