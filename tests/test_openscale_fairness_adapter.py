@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pytest
 import test_openscale_adapter as adapter
-from openscale.conftest import _subscribe
 
 from mlmonitor_lib.errors import LifecycleError
 from mlmonitor_lib.ibm.openscale import OpenScaleMonitor
@@ -55,37 +54,24 @@ def payload(female_favourable: int, n: int = 40) -> list[tuple[str, int, int]]:
 
 @pytest.fixture
 def structured(monitor: OpenScaleMonitor) -> OpenScaleMonitor:
-    """The monitor holding a structured binary subscription of the endpoint (created through
-    the SDK as IBM's SageMaker notebook creates it, ledgered as the monitor's own)."""
-    from ibm_watson_openscale.supporting_classes.enums import InputDataType, ProblemType
-
-    mart, provider = monitor.ensure_data_mart(), monitor.add_sagemaker_provider()
-    subscription = _subscribe(
-        monitor.client, mart, provider, ENDPOINT, InputDataType.STRUCTURED,
-        ProblemType.BINARY_CLASSIFICATION, label_column="risk",
-        prediction_field="predicted_label", probability_fields=["score"],
-        feature_fields=FIELDS, categorical_fields=["sex"])
-    monitor._record("subscription", subscription, endpoint=ENDPOINT)
+    """The monitor holding a structured binary subscription of the endpoint."""
+    monitor.subscribe(ENDPOINT, input_data_type="structured", problem_type="binary",
+                      label_column="risk", prediction_field="predicted_label",
+                      probability_fields=["score"], class_labels=[0, 1],
+                      feature_fields=FIELDS, categorical_fields=["sex"])
     return monitor
 
 
-def log(monitor: OpenScaleMonitor, rows: list[tuple[str, int, int]]) -> None:
-    """One payload record per row, as IBM's SageMaker notebook stores them; waits until
-    OpenScale counts them."""
-    from ibm_watson_openscale.supporting_classes.payload_record import PayloadRecord
+def inputs(rows: list[tuple[str, int, int]]) -> list[list[object]]:
+    return [[sex, age, 1000] for sex, age, _ in rows]
 
-    data_set = monitor._need("payload_data_set", "subscribe()")
-    before = monitor.payload_record_count()
-    records = [PayloadRecord(request={"fields": FIELDS, "values": [[sex, age, 1000]]},
-                             response={"fields": ["predicted_label", "score"],
-                                       "values": [[label, 0.2 if label else 0.8]]},
-                             response_time=12)
-               for sex, age, label in rows]
-    monitor.client.data_sets.store_records(data_set, records, background_mode=False)
-    for _ in range(5):
-        if monitor.payload_record_count() == before + len(rows):
-            return
-    raise AssertionError("the payload records were never counted")
+
+def log(monitor: OpenScaleMonitor, rows: list[tuple[str, int, int]]) -> None:
+    """One payload record per row (the model's answer: ``predicted_label`` and ``score``);
+    returns once OpenScale counts them."""
+    labels = [label for *_, label in rows]
+    monitor.log_payload(inputs(rows), labels, [0.2 if label else 0.8 for label in labels],
+                        [12.0] * len(rows), input_fields=FIELDS)
 
 
 # evaluation ------------------------------------------------------------------------------------
@@ -192,3 +178,24 @@ def test_a_fairness_monitor_added_to_someone_elses_subscription_is_all_cleanup_d
     left = [m["metadata"]["id"] for m in backend.list("monitor_instances")]
     assert fairness_id not in left and left  # their performance monitor stays
     assert backend.list("subscriptions") and store.alive("wos") == []
+
+
+def test_quality_and_fairness_are_evaluated_together_quality_first(structured):
+    """Every monitor the adapter configured runs: quality on the feedback, fairness on the
+    payload; the quality run's fields are as they were, the breaches of both are listed."""
+    log(structured, payload(female_favourable=2))
+    structured.configure_quality_monitor(
+        [{"metric_id": "accuracy", "type": "lower_limit", "value": 0.9}], min_feedback_data_size=10)
+    structured.configure_fairness_monitor(parameters())
+    rows = payload(female_favourable=2, n=10)  # labels right on 8 of 10: accuracy 0.8
+    predictions = [label for *_, label in rows]
+    labels = [label if i < 8 else 1 - label for i, label in enumerate(predictions)]
+    structured.log_feedback(inputs(rows), labels, predictions,
+                            [0.2 if p else 0.8 for p in predictions], input_fields=FIELDS)
+
+    result = structured.evaluate()
+    assert result.metrics["accuracy"] == pytest.approx(0.8) and result.records == 10
+    assert result.monitor_instance_id == structured.ids["quality"] and result.run_id
+    assert [v.metric_id for v in result.violations] == ["accuracy", "disparate_impact"]
+    assert str(result.violations[0]) == "accuracy: 0.8000 < lower_limit 0.9000"
+    assert result.fairness[0].monitor_instance_id == structured.ids["fairness"]
