@@ -39,7 +39,7 @@ def parameters(threshold: float = 0.8, min_records: int = MIN_RECORDS) -> Fairne
 
 
 def payload(female_favourable: int, n: int = 40) -> list[tuple[str, int, int]]:
-    """(sex, age, predicted_label) rows: half male, half female, ages alternating 22 and 40.
+    """(sex, age, predicted_label) rows: half male, half female, aged 22 or 40 by blocks of 10.
     Males get the favourable class (0) on 4 of every 5 records; females on
     ``female_favourable`` of every 5. With 2 of 5, females' rate is half the males' (disparate
     impact 0.4/0.8 = 0.5); the young and the old get it equally often (1.0)."""
