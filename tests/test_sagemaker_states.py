@@ -206,6 +206,12 @@ def test_every_state_shown_is_an_endpoint_status_of_botocores_model(sm, local):
 
 
 # --------------------------------------------------------------------------- the library
+def deploy(session: boto3.Session, **kwargs: Any) -> aws.Deployment:
+    """``deploy_model`` as the TF use case calls it (the stub serves any image)."""
+    return aws.deploy_model(session, role_arn=ROLE, image_uri=TF_SERVING_IMAGE,
+                            environment={"SAGEMAKER_PROGRAM": "inference.py"}, **kwargs)
+
+
 def test_wait_for_endpoint_prints_each_state(sm, local, capsys):
     create(sm, "ep-print")
     loaded(local, "ep-print")
@@ -218,9 +224,8 @@ def test_wait_for_endpoint_prints_each_state(sm, local, capsys):
 def test_deploy_refuses_a_failed_endpoint_with_its_failure_reason(sm, local):
     local.session.client("s3").put_object(Bucket=BUCKET, Key="broken.tar.gz", Body=b"garbage")
     with pytest.raises(DeploymentFailed) as caught:
-        aws.deploy_model(local.session, job_name="broken", region=REGION, role_arn=ROLE,
-                         model_data=f"s3://{BUCKET}/broken.tar.gz", image_uri=TF_SERVING_IMAGE,
-                         policy=NO_PAUSE, out=None)
+        deploy(local.session, job_name="broken", model_data=f"s3://{BUCKET}/broken.tar.gz",
+               policy=NO_PAUSE, out=None)
     name = str(caught.value).split("'")[1]
     desc = sm.describe_endpoint(EndpointName=name)
     assert desc["EndpointStatus"] == "Failed"
@@ -229,14 +234,12 @@ def test_deploy_refuses_a_failed_endpoint_with_its_failure_reason(sm, local):
 
 
 def test_deploy_waits_out_a_deleting_endpoint_and_creates_it_again(sm, local):
-    first = aws.deploy_model(local.session, job_name="again", region=REGION, role_arn=ROLE,
-                             model_data=f"s3://{BUCKET}/model.tar.gz", image_uri=TF_SERVING_IMAGE,
-                             policy=NO_PAUSE, out=None)
+    first = deploy(local.session, job_name="again", model_data=f"s3://{BUCKET}/model.tar.gz",
+                   policy=NO_PAUSE, out=None)
     sm.delete_endpoint(EndpointName=first.endpoint_name)
-    again = aws.deploy_model(local.session, job_name="again", region=REGION, role_arn=ROLE,
-                             model_data=f"s3://{BUCKET}/model.tar.gz", image_uri=TF_SERVING_IMAGE,
-                             endpoint_name=first.endpoint_name, policy=NO_PAUSE,
-                             deleted_policy=NO_PAUSE, out=None)
+    again = deploy(local.session, job_name="again", model_data=f"s3://{BUCKET}/model.tar.gz",
+                   endpoint_name=first.endpoint_name, policy=NO_PAUSE,
+                   deleted_policy=NO_PAUSE, out=None)
     assert again.created
     assert sm.describe_endpoint(EndpointName=first.endpoint_name)["EndpointStatus"] == (
         "InService")
@@ -255,10 +258,8 @@ class Ledger:
 
 def test_cleanup_returns_once_the_endpoint_is_gone(sm, local):
     ledger = Ledger()
-    deployed = aws.deploy_model(local.session, job_name="gone", region=REGION, role_arn=ROLE,
-                                model_data=f"s3://{BUCKET}/model.tar.gz",
-                                image_uri=TF_SERVING_IMAGE,
-                                ledger=ledger, policy=NO_PAUSE, out=None)
+    deployed = deploy(local.session, job_name="gone", model_data=f"s3://{BUCKET}/model.tar.gz",
+                      ledger=ledger, policy=NO_PAUSE, out=None)
     assert aws.delete_endpoint_resources(local.session, endpoint_name=deployed.endpoint_name,
                                          ledger=ledger, policy=NO_PAUSE) == 3
     assert ledger.alive == set()
