@@ -53,8 +53,8 @@ def empty_world(world: MockWorld) -> Iterator[None]:
 @pytest.fixture
 def use_case(world: MockWorld, tmp_path) -> Iterator[ModelUseCase]:
     """This test's own onboarding (its own state file), cleaned up afterwards."""
-    made = ModelUseCase("use_case_mnist_tf", settings=world.settings, session=world.session, hyperparameters=BUDGET,
-                        state_file=tmp_path / "state.json")
+    made = ModelUseCase("use_case_mnist_tf", settings=world.settings, session=world.session,
+                        hyperparameters=BUDGET, state_file=tmp_path / "state.json")
     yield made
     made.cleanup()
 

@@ -15,6 +15,10 @@ MODULES = [
     "mlmonitor_lib.state",
     "mlmonitor_lib.signature",
     "mlmonitor_lib.datasets",
+    "mlmonitor_lib.datasets.mnist",
+    "mlmonitor_lib.datasets.tabular",
+    "mlmonitor_lib.usecase.profiles.mnist",
+    "mlmonitor_lib.usecase.profiles.tabular",
     "mlmonitor_lib.emulators.iam",
 ]
 

@@ -53,7 +53,8 @@ def data_dir() -> Path:
     missing = [name for name in DATA_FILES if not (path / name).is_file()]
     if missing:
         pytest.fail(f"MNIST files {missing} missing in {path}: run "
-                    "`python -m mlmonitor_lib data fetch` (or set MLMONITOR_DATA_DIR)")
+                    "`python -m mlmonitor_lib data fetch --use-case use_case_mnist_tf` (or set "
+                    "MLMONITOR_DATA_DIR)")
     return path
 
 
