@@ -306,8 +306,9 @@ def onboarding_with_secret_scan(world: MockWorld, tmp: Path) -> tuple[str, dict[
     started = time.perf_counter()
     try:
         with captured_fds(output):
-            use_case = ModelUseCase("use_case_mnist_tf", settings=world.settings, session=world.session,
-                                    hyperparameters=BUDGET, state_file=state_file)
+            use_case = ModelUseCase("use_case_mnist_tf", settings=world.settings,
+                                    session=world.session, hyperparameters=BUDGET,
+                                    state_file=state_file)
             use_case.train()
             crash.run_lifecycle(use_case)
             use_case.score_model(num_samples=10)

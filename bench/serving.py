@@ -2,9 +2,10 @@
 
 Both sides score the same MNIST batches (1, 10, 100 images), interleaved call by call so machine
 load hits both alike. The endpoint side is what ``score_model`` does: the adapter's
-``invoke_endpoint`` (JSON body, boto3 ``InvokeEndpoint``, the ``sagemaker_local`` hooks, the
-container's Python service in its own process running ``inference.py``'s handlers as they ship,
-the TF Serving REST emulation over loopback, JSON answer). The direct side calls
+``invoke_endpoint`` with the MNIST profile's body and reading of the answer (JSON body, boto3
+``InvokeEndpoint``, the ``sagemaker_local`` hooks, the container's Python service in its own
+process running ``inference.py``'s handlers as they ship, the TF Serving REST emulation over
+loopback, JSON answer read into predictions). The direct side calls
 the SavedModel's ``serving_default`` signature with a float32 tensor. A stage breakdown of one
 batch-100 request shows where the extra time goes (each step timed alone, so they leave out
 botocore and the container plumbing).
@@ -65,6 +66,15 @@ def export_untrained(target: Path) -> Path:
     return target
 
 
+def mnist_profile() -> Any:
+    """The profile ``score_model`` uses for the MNIST use case (body and answer reading)."""
+    from mlmonitor_lib.signature import load_signature
+    from mlmonitor_lib.usecase.profiles import profile_for
+
+    source_dir = REPO / "use_case_mnist_tf"
+    return profile_for(load_signature(source_dir), source_dir)
+
+
 def tar_dir(directory: Path) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
@@ -105,12 +115,12 @@ def stage_breakdown(container: Any, batch: np.ndarray, repeats: int) -> dict[str
     """
     import requests
 
-    from mlmonitor_lib.aws.scoring import parse_predictions, scoring_body
     from mlmonitor_lib.emulators.sagemaker_local.python_service import Context
 
+    profile = mnist_profile()
     handlers = load_module(container.model_dir / "code" / "inference.py", "bench_inference")
     serving = container.tf_serving
-    body = scoring_body(batch)
+    body = profile.request_body(batch)
     context = Context(None, None, None, container.rest_uri, "9000", None, None,
                       "application/json", "application/json", len(body))
     request = handlers.input_handler(io.BytesIO(body), context)
@@ -120,7 +130,7 @@ def stage_breakdown(container: Any, batch: np.ndarray, repeats: int) -> dict[str
     session = requests.Session()
     session.trust_env = False
     stages: dict[str, Callable[[], Any]] = {
-        "client: encode JSON body": lambda: scoring_body(batch),
+        "client: encode JSON body": lambda: profile.request_body(batch),
         "inference.py input_handler": lambda: handlers.input_handler(io.BytesIO(body), context),
         "TF Serving: parse request": lambda: serving.parse_request(request),
         "TF Serving: run signature": lambda: serving._run(signature, tensors),
@@ -130,7 +140,7 @@ def stage_breakdown(container: Any, batch: np.ndarray, repeats: int) -> dict[str
         "container: GET /ping hop": lambda: container._request("GET", "/ping", b"", {}),
         "container: POST /invocations": lambda: container.invoke(body, "application/json",
                                                                  "application/json"),
-        "client: decode answer": lambda: parse_predictions("bench", answer.encode()),
+        "client: decode answer": lambda: profile.read_answer("bench", answer.encode()),
     }
     return {name: statistics.median(timed(fn) for _ in range(repeats))
             for name, fn in stages.items()}
@@ -164,11 +174,23 @@ def main(argv: list[str] | None = None) -> int:
             aws.ensure_bucket(session, BUCKET, REGION)
             session.client("s3").put_object(Bucket=BUCKET, Key="model/model.tar.gz",
                                             Body=tar_dir(model_dir))
+            profile = mnist_profile()
+            runtime_spec = profile.signature.aws_runtime
+            runtime = session.client("sagemaker-runtime")
+
+            def score(name: str, batch: np.ndarray) -> list[Any]:
+                return aws.invoke_endpoint(session, name, batch, encode=profile.request_body,
+                                           decode=profile.read_answer, runtime=runtime,
+                                           request_hint=profile.request_hint).predictions
+
             deployment = aws.deploy_model(
                 session, job_name="bench-serving", model_data=f"s3://{BUCKET}/model/model.tar.gz",
-                role_arn=ROLE, region=REGION, smoke_images=test_images(2),
+                role_arn=ROLE, image_uri=aws.framework_image(
+                    runtime_spec.framework, "inference", REGION, runtime_spec.framework_version,
+                    None, runtime_spec.inference_instance),
+                environment={"SAGEMAKER_PROGRAM": runtime_spec.inference_script},
+                smoke_test=lambda name: score(name, test_images(2)),
                 policy=WaitPolicy(0.01, 0.1, 600), out=None)
-            runtime = session.client("sagemaker-runtime")
             direct_fn = tf.saved_model.load(str(model_dir / "1")).signatures["serving_default"]
             input_name = next(iter(direct_fn.structured_input_signature[1]))
             images = test_images(max(BATCHES))
@@ -177,14 +199,13 @@ def main(argv: list[str] | None = None) -> int:
                 out = direct_fn(**{input_name: tf.constant(batch, dtype=tf.float32)})
                 return next(iter(out.values())).numpy()
 
-            def endpoint(batch: np.ndarray) -> dict[str, Any]:
-                return aws.invoke_endpoint(session, deployment.endpoint_name, batch,
-                                           runtime=runtime).predictions
+            def endpoint(batch: np.ndarray) -> list[Any]:
+                return score(deployment.endpoint_name, batch)
 
             rows = []
             for size in BATCHES:
                 batch = images[:size]
-                ours = np.array([r[1] for r in endpoint(batch)["values"]])
+                ours = np.array([p.probabilities for p in endpoint(batch)])
                 np.testing.assert_allclose(ours, direct(batch), atol=1e-6)  # same answers
                 count = args.iterations * (3 if size < 100 else 1)
                 for _ in range(5):  # warm both paths
