@@ -240,13 +240,15 @@ def test_onboarding_flow_over_http(world, use_case, capsys):
 
     scored = timed("score", use_case.score_model, 10)
     assert scored["fields"] == ["prediction", "probability"]
-    labels = use_case.test_set()[1][:10]
+    labels = use_case.test_set().labels[:10]
     predicted = [value[0] for value in scored["values"]]
     assert all(abs(sum(value[1]) - 1) < 1e-3 for value in scored["values"])
+    assert scored["classes"] == predicted
+    assert scored["probabilities"] == [list(value[1]) for value in scored["values"]]
     assert np.mean(np.array(predicted) == labels) >= 0.6  # a real model, not a canned body
 
     runtime = make_client(world.session, "sagemaker-runtime")
-    images = use_case.test_set()[0][:2]
+    images = use_case.test_set().inputs[:2]
     raw = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="application/json",
                                   Body=json.dumps({"instances": images.tolist()}))
     assert raw["ContentType"] == "application/json"
