@@ -31,7 +31,14 @@ pytest_plugins = [
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("mlmonitor", "MNIST onboarding suite")
+    group = parser.getgroup("mlmonitor", "model onboarding suite")
+    group.addoption(
+        "--use-case",
+        default=os.environ.get("MLMONITOR_USE_CASE") or "use_case_mnist_tf",
+        metavar="FOLDER",
+        help="the model use case the features onboard: a folder with a model_signature.json "
+        "(default: use_case_mnist_tf). Also MLMONITOR_USE_CASE.",
+    )
     group.addoption(
         "--mode",
         choices=MODES,
@@ -96,10 +103,48 @@ OTHER_PLATFORM = ("needs IBM {platform}, and the live account is ENV={env}: run 
 PLATFORM_ENV = {"ibm_cloud": "saas", "cloud_pak_for_data": "prem"}
 
 
+PROFILES = ("mnist", "tabular")  # mlmonitor_lib.usecase.profiles (tags of a profile's scenarios)
+OTHER_PROFILE = ("written for a {tag} model (its data and requests are that kind of model's); "
+                 "the use case under test, {use_case}, is {profile}")
+NO_FAIRNESS = ("judges fairness, and the signature of {use_case} monitors none "
+               "(fairness_monitor.enabled)")
+NO_ACCURACY = ("judges the accuracy threshold, and the signature of {use_case} sets none")
+
+
+def _why_left_out_for_use_case(marks: set[str], config: pytest.Config) -> str | None:
+    """A scenario that needs what the use case under test does not have is left out."""
+    if not marks & {*PROFILES, "fairness", "accuracy_threshold"}:
+        return None
+    use_case, signature, profile = _use_case_under_test(config)
+    for tag in marks & set(PROFILES):
+        if tag != profile:
+            return OTHER_PROFILE.format(tag=tag, use_case=use_case, profile=profile)
+    if "fairness" in marks and not signature.monitors_fairness:
+        return NO_FAIRNESS.format(use_case=use_case)
+    thresholds = {t.metric_id for t in signature.quality_monitor.thresholds}
+    if "accuracy_threshold" in marks and "accuracy" not in thresholds:
+        return NO_ACCURACY.format(use_case=use_case)
+    return None
+
+
+def _use_case_under_test(config: pytest.Config) -> tuple[str, object, str]:
+    """``--use-case``'s folder name, signature and profile name (read once per run)."""
+    from mlmonitor_lib.signature import load_signature
+    from mlmonitor_lib.usecase.lifecycle import resolve_source_dir
+    from mlmonitor_lib.usecase.profiles import profile_for
+
+    folder = resolve_source_dir(config.getoption("--use-case"))
+    signature = load_signature(folder)
+    return folder.name, signature, profile_for(signature, folder).name
+
+
 def _why_left_out(item: pytest.Item, mode: str, live_env: str | None) -> str | None:
     marks = {mark.name for mark in item.iter_markers()}
     if mode == "live" and "emulated" in marks:
         return EMULATED_ONLY
+    for_use_case = _why_left_out_for_use_case(marks, item.config)
+    if for_use_case is not None:
+        return for_use_case
     if mode == "rehearsal" and "ibm_cloud" in marks:
         from mlmonitor_harness.rehearsal import SAAS_UNAVAILABLE
 

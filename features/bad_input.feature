@@ -1,3 +1,4 @@
+@mnist
 Feature: Every bad input gets a clear answer and loses nothing
   As an ML platform engineer
   I want every mistake a user or a client can make to be answered with an error that names
@@ -38,7 +39,7 @@ Feature: Every bad input gets a clear answer and loses nothing
     When a client sends <a bad request>
     Then it is refused, telling the client <what is wrong>
     And the state file is intact
-    When 2 test images are scored
+    When 2 test examples are scored
     Then 2 predictions come back with probabilities summing to 1
 
     Examples:
@@ -52,7 +53,7 @@ Feature: Every bad input gets a clear answer and loses nothing
   Scenario: A scoring batch over the 6 MB request limit is split to fit
     Given the model use case "use_case_mnist_tf"
     And the model has been deployed
-    When 2000 test images are scored
+    When 2000 test examples are scored
     Then 2000 predictions come back with probabilities summing to 1
     And the images, more than 6 MB in all, went in 2 requests, none over the limit
 
@@ -72,7 +73,7 @@ Feature: Every bad input gets a clear answer and loses nothing
     And IBM logins that expire after 2 minutes
     When the model is monitored
     And 3 minutes pass
-    And 5 test images are scored and logged for monitoring
+    And 5 test examples are scored and logged for monitoring
     Then the monitoring service holds 5 scored requests
     And IBM issued a new login after the first one expired
 

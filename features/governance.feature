@@ -7,7 +7,7 @@ Feature: Governing the deployed model in AI Factsheets
 
   Scenario Outline: The deployed model is registered and linked to its model use case on <platform>
     Given the IBM services of <platform>
-    And the model use case "use_case_mnist_tf"
+    And the model use case under test
     And the model has been deployed
     When the model is governed
     Then the model inventory holds an asset for the deployed model
@@ -30,7 +30,7 @@ Feature: Governing the deployed model in AI Factsheets
 
   @emulated
   Scenario: Governing twice registers one asset
-    Given the model use case "use_case_mnist_tf"
+    Given the model use case under test
     And the model has been deployed
     When the model is governed
     And the model is governed again

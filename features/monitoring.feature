@@ -6,19 +6,19 @@ Feature: Monitoring the deployed model in Watson OpenScale
 
   Scenario Outline: The endpoint's requests and feedback are logged for monitoring on <platform>
     Given the IBM services of <platform>
-    And the model use case "use_case_mnist_tf"
+    And the model use case under test
     And the model has been deployed
     When the model is monitored
     Then its monitoring is active
     And the model is recorded as trained, deployed and monitored, but not yet governed
-    When 20 test images are scored and logged for monitoring
-    Then the monitoring service holds 20 scored requests
-    When the quality monitor is configured
-    Then the quality monitor holds the thresholds of the model's signature
-    When 50 test images are logged as feedback with their true labels
+    When 200 test examples are scored and logged for monitoring
+    Then the monitoring service holds 200 scored requests
+    When the model's monitors are configured
+    Then the monitors hold the thresholds of the model's signature
+    When 50 test examples are logged as feedback with their true labels
     And the model's quality is evaluated
     Then the evaluated accuracy is the share of the logged predictions that match their labels
-    And every quality threshold is met
+    And every threshold of the model's signature is met
     When the use case is cleaned up
     Then the cleanup reports 1 subscription deleted
     And no subscription, monitor or service provider we created remains
@@ -33,9 +33,9 @@ Feature: Monitoring the deployed model in Watson OpenScale
       | platform           |
       | Cloud Pak for Data |
 
-  @gate
+  @gate @accuracy_threshold
   Scenario Outline: The release gate holds the model to its accuracy threshold, to the point
-    Given the model use case "use_case_mnist_tf"
+    Given the model use case under test
     And the model has been deployed
     And the model is monitored with a quality monitor
     When feedback is logged on which the model's accuracy is just <side> its threshold
@@ -48,12 +48,12 @@ Feature: Monitoring the deployed model in Watson OpenScale
     Examples:
       | side  | finding  | verdict                                                            |
       | under | breached | refuses the release, naming accuracy, its value and its threshold |
-      | over  | met      | approves the release                                               |
+      | over  | met      | does not refuse the release for accuracy                           |
 
   Scenario: Evaluating with too little feedback says how many records are missing
-    Given the model use case "use_case_mnist_tf"
+    Given the model use case under test
     And the model has been deployed
     And the model is monitored with a quality monitor
-    When 4 test images are logged as feedback with their true labels
+    When 4 test examples are logged as feedback with their true labels
     And the model's quality is evaluated
     Then the evaluation is refused, saying 6 more feedback records are needed

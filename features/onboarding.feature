@@ -1,12 +1,12 @@
 @train @serve @govern @monitor @gate
-Feature: Onboarding the MNIST handwritten-digit model
+Feature: Onboarding a model, from training to cleanup
   As a model-risk officer
-  I want the whole onboarding of the MNIST model demonstrated from training to cleanup,
+  I want the whole onboarding of the model under test demonstrated from training to cleanup,
   so that I can approve its release knowing it was built, served, governed and monitored
   as our policy requires, and that nothing was left running afterwards.
 
   Background:
-    Given the model use case "use_case_mnist_tf"
+    Given the model use case under test
     And the model's entry in our model inventory
 
   Scenario: The model is onboarded, evaluated, approved for release and cleaned up
@@ -14,14 +14,14 @@ Feature: Onboarding the MNIST handwritten-digit model
 
     When the model is trained as a SageMaker job
     Then the training job has completed
-    And the recorded test accuracy is at least 0.90
+    And the test metrics the job recorded meet the model's quality thresholds
     And the model is recorded as trained, but not yet deployed, governed or monitored
 
     When the model is deployed to an endpoint
     Then the endpoint is in service
     And the model is recorded as trained and deployed, but not yet governed or monitored
 
-    When 10 test images are scored
+    When 10 test examples are scored
     Then 10 predictions come back with probabilities summing to 1
 
     When the model is governed
@@ -32,16 +32,16 @@ Feature: Onboarding the MNIST handwritten-digit model
     Then its monitoring is active
     And the model is recorded as trained, deployed, governed and monitored
 
-    When 20 test images are scored and logged for monitoring
-    Then the monitoring service holds 20 scored requests
+    When 200 test examples are scored and logged for monitoring
+    Then the monitoring service holds 200 scored requests
 
-    When the quality monitor is configured
-    Then the quality monitor holds the thresholds of the model's signature
+    When the model's monitors are configured
+    Then the monitors hold the thresholds of the model's signature
 
-    When 100 test images are logged as feedback with their true labels
+    When 100 test examples are logged as feedback with their true labels
     And the model's quality is evaluated
     Then the evaluated accuracy is the share of the logged predictions that match their labels
-    And every quality threshold is met
+    And every threshold of the model's signature is met
 
     When the release is put to the gate
     Then the release gate approves the release

@@ -1,3 +1,4 @@
+@mnist
 Feature: The onboarding survives faults and never leaves anything behind
   As a model-risk officer
   I want an onboarding that rides out passing faults, stops clearly on lasting ones, and can
@@ -35,7 +36,7 @@ Feature: The onboarding survives faults and never leaves anything behind
   Scenario Outline: <service> <trouble> <moment> is ridden out
     Given <service> is <trouble> for our first <tries> tries <moment>
     When the model is onboarded up to its evaluation
-    Then every quality threshold is met
+    Then every threshold of the model's signature is met
     And <service> turned away exactly <tries> of our tries
 
     Examples:

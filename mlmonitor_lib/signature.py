@@ -195,7 +195,7 @@ class QualityMonitor(_Strict):
         return int(self.parameters.get("min_feedback_data_size", 10))
 
 
-Group = list[str | int | list[float]]  # categories (["female"]) or inclusive ranges ([[18, 25]])
+Group = list[str | int | list[int | float]]  # categories (["female"]) or inclusive ranges ([[18, 25]])
 
 
 class FairnessFeature(_Strict):
@@ -237,6 +237,9 @@ class ModelSignature(_Strict):
     datasets: DatasetsSection
     aws_runtime: AwsRuntimeSection
     hyperparameters: dict[str, int | float | str]
+    # Merged over ``hyperparameters`` when the services are emulated (mock and rehearsal
+    # runs), so that everyday runs stay quick; a live run trains with ``hyperparameters``.
+    emulated_hyperparameters: dict[str, int | float | str] = Field(default_factory=dict)
     quality_monitor: QualityMonitor
     fairness_monitor: FairnessMonitor | None = None
     drift_monitor: NotSupportedMonitor | None = None

@@ -41,6 +41,13 @@ def choose_ibm_platform(platform: str) -> str:
     return PLATFORMS[platform]
 
 
+@given("the model use case under test", target_fixture="use_case")
+def open_use_case_under_test(new_use_case) -> ModelUseCase:
+    """The use case of ``--use-case`` (default use_case_mnist_tf), bound to this run's
+    services and state file."""
+    return new_use_case()
+
+
 @given(parsers.parse('the model use case "{name}"'), target_fixture="use_case")
 def open_model_use_case(new_use_case, name: str) -> ModelUseCase:
     """A use case folder (signature, scripts) bound to this run's services and state file."""
@@ -113,10 +120,19 @@ def training_job_completed(use_case: ModelUseCase, training: dict) -> None:
     assert training["job_name"] == use_case.state.job_name
 
 
-@then(parsers.parse("the recorded test accuracy is at least {threshold:f}"))
-def recorded_accuracy_at_least(training: dict, threshold: float) -> None:
-    """The test accuracy the job printed and SageMaker scraped."""
-    assert training["metrics"]["test_accuracy"] >= threshold, training["metrics"]
+@then("the test metrics the job recorded meet the model's quality thresholds")
+def recorded_metrics_meet_thresholds(use_case: ModelUseCase, training: dict) -> None:
+    """For each quality threshold of the signature, the job's ``test_<metric>`` (measured on
+    the held-out test set) is on the right side of it."""
+    from mlmonitor_lib.thresholds import judge
+
+    thresholds = [t.model_dump() for t in use_case.signature.quality_monitor.thresholds]
+    recorded = {t["metric_id"]: training["metrics"].get(f"test_{t['metric_id']}")
+                for t in thresholds}
+    missing = [f"test_{name}" for name, value in recorded.items() if value is None]
+    assert not missing, f"the job recorded no {missing}: {training['metrics']}"
+    verdicts = judge(recorded, thresholds)
+    assert verdicts and not any(v.breached for v in verdicts), verdicts
 
 
 # --- serving -----------------------------------------------------------------------------------
@@ -132,36 +148,46 @@ def endpoint_in_service(use_case: ModelUseCase) -> None:
     assert use_case.describe_endpoint()["EndpointStatus"] == "InService"
 
 
-@when(parsers.parse("{count:d} test images are scored"), target_fixture="scoring")
-def score_test_images(use_case: ModelUseCase, count: int, evidence) -> Scoring:
-    """Score the first test images once; publishes a `Scoring` with the requests it took."""
+@when(parsers.parse("{count:d} test examples are scored"), target_fixture="scoring")
+def score_test_examples(use_case: ModelUseCase, count: int, evidence) -> Scoring:
+    """Score the first test examples once; publishes a `Scoring` with the requests it took."""
     with InvokeRequests(use_case.session) as requests:
         started = time.perf_counter()
         scored = use_case.score_model(num_samples=count)
         wall_ms = (time.perf_counter() - started) * 1000.0
-    images, labels = use_case.test_set()
-    evidence.samples(images[:count], labels[:count], [cls for cls, _ in scored["values"]])
+    batch = use_case.test_set().take(0, count)
+    evidence.samples(batch.inputs, batch.labels, scored["classes"])
     return Scoring(scored["fields"], scored["values"], scored["response_time_ms"], wall_ms,
-                   requests.sizes)
+                   requests.sizes, scored["classes"], scored["probabilities"])
 
 
 @then(parsers.parse("{count:d} predictions come back with probabilities summing to 1"))
-def predictions_with_probabilities(scoring: Scoring, count: int) -> None:
-    """Every image got a class and ten probabilities summing to 1."""
-    assert scoring.fields == ["prediction", "probability"]
-    assert len(scoring.values) == count
-    assert all(len(probabilities) == 10 for _, probabilities in scoring.values)
-    sums = [sum(probabilities) for _, probabilities in scoring.values]
-    np.testing.assert_allclose(sums, 1.0, atol=1e-5)
+def predictions_with_probabilities(use_case: ModelUseCase, scoring: Scoring,
+                                   count: int) -> None:
+    """Every example got one of the model's classes, under the signature's field names, and
+    a probability per class, summing to 1."""
+    sig = use_case.signature.signature
+    assert scoring.fields == [sig.prediction_field, sig.probability_fields[0]]
+    assert len(scoring.values) == len(scoring.classes) == count
+    assert set(map(str, scoring.classes)) <= set(map(str, sig.class_labels)), scoring.classes
+    assert all(len(p) == len(sig.class_labels) for p in scoring.probabilities)
+    np.testing.assert_allclose([sum(p) for p in scoring.probabilities], 1.0, atol=1e-5)
 
 
-# Each bad request a client can send: (body, content type, endpoint name or None for ours).
+# Each bad request a client can send: (body, content type, endpoint name or None for ours),
+# per request format: JSON images (the MNIST model) or CSV rows (a tabular model).
 BAD_REQUESTS = {
-    "images of the wrong shape": (json.dumps({"instances": [[0.0] * 27]}), "application/json",
-                                  None),
-    "an empty batch": (json.dumps({"input_data": [{"values": []}]}), "application/json", None),
+    "inputs of the wrong shape": {
+        "application/json": (json.dumps({"instances": [[0.0] * 27]}), "application/json", None),
+        "text/csv": ("0.1,0.2\n", "text/csv", None)},
+    "an empty batch": {
+        "application/json": (json.dumps({"input_data": [{"values": []}]}), "application/json",
+                             None),
+        "text/csv": ("", "text/csv", None)},
     "a body that is not JSON": ("{not json", "application/json", None),
-    "data in a format the model can't read": ("0.1,0.2", "text/csv", None),
+    "data in a format the model can't read": {
+        "application/json": ("0.1,0.2", "text/csv", None),
+        "text/csv": ("\x93NUMPY", "application/x-npy", None)},
     "a request for an unknown endpoint": (json.dumps({"instances": [[0.0] * 784]}),
                                           "application/json", "no-such-endpoint-0000"),
     "pixel values that are not numbers": (json.dumps({"instances": [["x"] * 784]}),
@@ -178,7 +204,7 @@ BAD_REQUESTS = {
 # What the refusal must say for the client to fix the request (the library's and the model
 # handler's words, checked by tests/test_specification_words.py).
 SCORING_REFUSALS = {
-    "the images have the wrong shape": "shape",
+    "the inputs have the wrong shape": "shape",
     "the batch is empty": "empty",
     "the body is not JSON": "JSON",
     "the model does not read that format": "content type",
@@ -193,20 +219,31 @@ SCORING_REFUSALS = {
 
 @when(parsers.parse("a client sends {request}"), target_fixture="outcome")
 def send_bad_scoring_request(use_case: ModelUseCase, request: str) -> Outcome:
-    """Send one malformed request as a client would; publishes its `outcome`."""
-    body, content_type, endpoint = BAD_REQUESTS[request]
+    """Send one malformed request as a client would (in the use case's request format where
+    the mistake depends on it); publishes its `outcome`."""
+    bad = BAD_REQUESTS[request]
+    if isinstance(bad, dict):
+        bad = bad[use_case.signature.aws_runtime.content_type]
+    body, content_type, endpoint = bad
     return attempt(lambda: use_case.invoke_raw(body.encode(), content_type=content_type,
                                                endpoint_name=endpoint))
 
 
 @then(parsers.parse("it is refused, telling the client {problem}"))
-def scoring_refused_saying(outcome: Outcome, problem: str) -> None:
-    """A scoring error that tells the client what to fix (SCORING_REFUSALS)."""
+def scoring_refused_saying(use_case: ModelUseCase, outcome: Outcome, problem: str) -> None:
+    """A scoring error that tells the client what to fix (SCORING_REFUSALS). A model server
+    that answers every handler error with a bare 500 (SageMaker's scikit-learn container:
+    sagemaker-containers' transformer) cannot say what was wrong: there the error must say
+    what a request must look like instead."""
     from mlmonitor_lib.errors import ScoringError
 
     refused = refusal(outcome)
     assert isinstance(refused, ScoringError), repr(refused)
-    assert SCORING_REFUSALS[problem].lower() in str(refused).lower(), str(refused)
+    text = str(refused)
+    if "ModelError" in text and "(500)" in text:
+        assert use_case.profile.request_hint in text, text
+    else:
+        assert SCORING_REFUSALS[problem].lower() in text.lower(), text
 
 
 # --- governance --------------------------------------------------------------------------------
@@ -240,10 +277,10 @@ def monitoring_active(use_case: ModelUseCase, outcome: Outcome) -> None:
     assert use_case.wos.subscription_state() == "active"
 
 
-@when(parsers.parse("{count:d} test images are scored and logged for monitoring"),
+@when(parsers.parse("{count:d} test examples are scored and logged for monitoring"),
       target_fixture="payload_logged")
 def log_scored_payload(use_case: ModelUseCase, count: int) -> int:
-    """Score test images and log them as payload; publishes how many were stored."""
+    """Score test examples and log them as payload; publishes how many were stored."""
     return use_case.log_payload(num_samples=count)
 
 
@@ -254,26 +291,40 @@ def payload_records_held(use_case: ModelUseCase, payload_logged: int, count: int
     assert use_case.wos.payload_record_count() == count
 
 
-@when("the quality monitor is configured", target_fixture="monitor_ids")
-def configure_quality_monitor(use_case: ModelUseCase) -> dict:
-    """Create the quality monitor with the signature's thresholds; publishes its ids."""
-    return use_case.configure_quality_monitor()
+@when("the model's monitors are configured", target_fixture="monitor_ids")
+def configure_monitors(use_case: ModelUseCase) -> dict:
+    """Create every monitor the signature enables, with its thresholds; publishes the ids."""
+    return use_case.configure_monitors()
 
 
-@then("the quality monitor holds the thresholds of the model's signature")
-def monitor_holds_signature_thresholds(use_case: ModelUseCase, monitor_ids: dict) -> None:
-    """OpenScale's monitor holds the signature's thresholds, in order."""
+@then("the monitors hold the thresholds of the model's signature")
+def monitors_hold_signature_thresholds(use_case: ModelUseCase, monitor_ids: dict) -> None:
+    """OpenScale's quality monitor holds the signature's thresholds, in order; its fairness
+    monitor (when the signature enables one) each feature's groups and, in percent, its
+    lowest accepted disparate impact."""
     assert "quality" in monitor_ids
     expected = [t.model_dump() for t in use_case.signature.quality_monitor.thresholds]
     actual = [{"metric_id": t["metric_id"], "type": t["type"], "value": t["value"]}
               for t in use_case.wos.monitor_thresholds()]
     assert actual == expected
+    if not use_case.signature.monitors_fairness:
+        assert "fairness" not in monitor_ids
+        return
+    assert "fairness" in monitor_ids
+    held = use_case.wos.fairness_configuration()
+    wanted = use_case.signature.fairness_monitor.parameters.features
+    assert [f["feature"] for f in held["parameters"]["features"]] == [f.feature for f in wanted]
+    from mlmonitor_lib.ibm.openscale.fairness import feature_limit
+
+    for feature in wanted:
+        limit = feature_limit(held["thresholds"], feature.feature)
+        assert limit == pytest.approx(100 * feature.threshold), (feature, held)
 
 
-@when(parsers.parse("{count:d} test images are logged as feedback with their true labels"),
+@when(parsers.parse("{count:d} test examples are logged as feedback with their true labels"),
       target_fixture="feedback")
 def log_true_feedback(use_case: ModelUseCase, count: int) -> dict:
-    """Score test images and log them with their true labels; publishes `feedback`."""
+    """Score test examples and log them with their true labels; publishes `feedback`."""
     return use_case.log_feedback(num_samples=count)
 
 
@@ -289,13 +340,15 @@ def evaluate_quality(use_case: ModelUseCase, evidence) -> Outcome:
 @then("the evaluated accuracy is the share of the logged predictions that match their labels")
 def evaluated_accuracy_is_independent_accuracy(outcome: Outcome, feedback: dict) -> None:
     """OpenScale's accuracy equals ours, computed from the logged records."""
-    independent = np.mean(np.array(feedback["predictions"]) == np.array(feedback["labels"]))
+    independent = np.mean([str(p) == str(label) for p, label in
+                           zip(feedback["predictions"], feedback["labels"], strict=True)])
     assert outcome.result().metrics["accuracy"] == pytest.approx(independent, abs=1e-9)
 
 
-@then("every quality threshold is met")
+@then("every threshold of the model's signature is met")
 def every_threshold_met(outcome: Outcome) -> None:
-    """At least one threshold was judged and none is breached."""
+    """At least one threshold was judged and none is breached (quality, and fairness when
+    the signature monitors it)."""
     evaluation = outcome.result()
     assert evaluation.passed, evaluation.violations
     assert evaluation.thresholds, "nothing was judged"
@@ -307,7 +360,7 @@ def put_release_to_gate(use_case: ModelUseCase, evidence) -> Outcome:
     """Ask the release gate; publishes its `outcome` and records the verdict."""
     verdict = attempt(use_case.release_gate)
     if verdict.error is None:
-        evidence.verdict(True, ["every quality threshold met"])
+        evidence.verdict(True, ["every threshold met"])
     else:
         evidence.verdict(False, str(verdict.error).splitlines()[1:])
     return verdict

@@ -42,8 +42,12 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
                 f"python -m mlmonitor_lib state cleanup {state_file}")
 
 
-# Mock mode trains on a small budget so the features stay quick; live uses the signature's.
-MOCK_BUDGET = {"train-samples": 6000, "epochs": 1}
+@pytest.fixture(scope="session")
+def use_case_dir(pytestconfig: pytest.Config):
+    """``--use-case``: the folder of the model use case the features onboard."""
+    from mlmonitor_lib.usecase.lifecycle import resolve_source_dir
+
+    return resolve_source_dir(pytestconfig.getoption("--use-case"))
 
 
 @pytest.fixture(scope="session")
@@ -71,8 +75,12 @@ def world(mode: str, pace: str, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
-def budget(mode: str) -> dict:
-    return MOCK_BUDGET if mode != "live" else {}
+def budget(mode: str, use_case_dir) -> dict:
+    """Emulated runs train on the signature's ``emulated_hyperparameters`` (a small budget, so
+    the features stay quick); live ones on its ``hyperparameters`` alone."""
+    from mlmonitor_lib.signature import load_signature
+
+    return dict(load_signature(use_case_dir).emulated_hyperparameters) if mode != "live" else {}
 
 
 @pytest.fixture
@@ -92,14 +100,16 @@ def ibm_services(world):
 
 
 @pytest.fixture
-def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence, pytestconfig):
-    """Factory of use cases bound to this run's world; each is cleaned up after its scenario
-    (unless ``--keep``), whatever the scenario's outcome."""
+def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence, pytestconfig,
+                 use_case_dir):
+    """Factory of use cases bound to this run's world (the use case under test unless another
+    folder is named); each is cleaned up after its scenario (unless ``--keep``), whatever the
+    scenario's outcome."""
     from mlmonitor_lib.usecase import ModelUseCase
 
     made: list[ModelUseCase] = []
 
-    def make(source_dir: str = "use_case_mnist_tf", **settings_overrides) -> ModelUseCase:
+    def make(source_dir: str | None = None, **settings_overrides) -> ModelUseCase:
         try:
             settings = world.settings_for(ibm_flavour)
         except LookupError as reason:  # a platform tag (@ibm_cloud...) leaves these out
@@ -107,7 +117,7 @@ def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence,
         if settings_overrides:
             settings = settings.model_copy(update=settings_overrides)
         use_case = ModelUseCase(
-            source_dir, settings=settings, session=world.session,
+            source_dir or use_case_dir, settings=settings, session=world.session,
             hyperparameters=budget, state_file=tmp_path / f"state-{len(made)}.json",
         )
         made.append(use_case)
@@ -127,12 +137,13 @@ def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence,
 
 
 @pytest.fixture(scope="session")
-def trained_job(world, budget, tmp_path_factory) -> str:
-    """One training job per session that scenarios needing "a trained model" attach to."""
+def trained_job(world, budget, tmp_path_factory, use_case_dir) -> str:
+    """One training job per session (of the use case under test) that scenarios needing "a
+    trained model" attach to."""
     from mlmonitor_lib.usecase import ModelUseCase
 
     use_case = ModelUseCase(
-        "use_case_mnist_tf", settings=world.settings, session=world.session,
+        use_case_dir, settings=world.settings, session=world.session,
         hyperparameters=budget, state_file=tmp_path_factory.mktemp("trained") / "state.json",
     )
     return use_case.train()["job_name"]

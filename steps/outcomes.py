@@ -50,6 +50,8 @@ class Scoring:
     response_time_ms: float  # what the library measured and reports
     wall_ms: float  # the whole call, timed by the step
     request_bytes: list[int] = field(default_factory=list)  # one entry per InvokeEndpoint
+    classes: list[Any] = field(default_factory=list)  # each prediction's class
+    probabilities: list[list[float]] = field(default_factory=list)  # per class, each
 
 
 class InvokeRequests:

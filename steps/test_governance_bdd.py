@@ -23,7 +23,9 @@ def asset_for_deployed_model(use_case: ModelUseCase, governance: dict) -> None:
 def asset_records_training_facts(use_case: ModelUseCase) -> None:
     summary = use_case.factsheet()
     assert summary.metrics["test_accuracy"] == use_case.state.training_metrics["test_accuracy"]
-    assert summary.hyperparameters["batch-size"] == str(use_case.hyperparameters["batch-size"])
+    assert use_case.hyperparameters
+    for name, value in use_case.hyperparameters.items():
+        assert summary.hyperparameters[name] == str(value), name
 
 
 @then("no model asset or link remains in the model inventory")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
@@ -41,9 +40,10 @@ def log_feedback_near_threshold(use_case: ModelUseCase, side: str) -> dict:
     first, then the labels agree with them on that many images and disagree on the rest."""
     limit = accuracy_threshold(use_case)
     right = round(limit * FEEDBACK_SIZE) + (-1 if side == "under" else 1)
-    predicted = np.array([cls for cls, _ in
-                          use_case.score_model(num_samples=FEEDBACK_SIZE)["values"]])
-    labels = np.where(np.arange(FEEDBACK_SIZE) < right, predicted, (predicted + 1) % 10)
+    classes = list(use_case.signature.signature.class_labels)
+    predicted = use_case.score_model(num_samples=FEEDBACK_SIZE)["classes"]
+    other = {str(c): classes[(i + 1) % len(classes)] for i, c in enumerate(classes)}
+    labels = [p if i < right else other[str(p)] for i, p in enumerate(predicted)]
     logged = use_case.log_feedback(num_samples=FEEDBACK_SIZE, labels=labels)
     return {**logged, "intended_accuracy": right / FEEDBACK_SIZE, "threshold": limit}
 
@@ -53,7 +53,7 @@ def accuracy_threshold_finding(outcome: Outcome, feedback: dict, finding: str) -
     evaluation = outcome.result()
     assert evaluation.metrics["accuracy"] == pytest.approx(feedback["intended_accuracy"])
     assert abs(evaluation.metrics["accuracy"] - feedback["threshold"]) <= 0.01 + 1e-9
-    breached = [v.metric_id for v in evaluation.violations]
+    breached = [v.metric_id for v in evaluation.violations if v.metric_id == "accuracy"]
     assert breached == ([] if FINDINGS[finding] else ["accuracy"]), evaluation.violations
 
 
@@ -61,15 +61,28 @@ def accuracy_threshold_finding(outcome: Outcome, feedback: dict, finding: str) -
 def gate_refuses_naming_accuracy(use_case: ModelUseCase, outcome: Outcome) -> None:
     refused = refusal(outcome)
     assert isinstance(refused, ReleaseRefused), repr(refused)
-    (violation,) = use_case.state.last_evaluation["violations"]
-    assert violation["metric_id"] == "accuracy"
+    violations = use_case.state.last_evaluation["violations"]
+    (violation,) = [v for v in violations if v["metric_id"] == "accuracy"]
     assert violation["limit"] == accuracy_threshold(use_case)
     # one line per breach: the metric, the measured value and the limit
     breach_lines = str(refused).splitlines()[1:]
-    assert len(breach_lines) == 1
-    assert "accuracy" in breach_lines[0]
-    assert f"{violation['value']:.4f}" in breach_lines[0]
-    assert f"{violation['limit']:.4f}" in breach_lines[0]
+    assert len(breach_lines) == len(violations)
+    (line,) = [line for line in breach_lines if line.strip().startswith("accuracy:")]
+    assert f"{violation['value']:.4f}" in line
+    assert f"{violation['limit']:.4f}" in line
+
+
+@then("the release gate does not refuse the release for accuracy")
+def gate_not_refusing_for_accuracy(use_case: ModelUseCase, outcome: Outcome) -> None:
+    """Approved, or refused for other thresholds only (the labels that put accuracy just
+    over its threshold may breach another metric of the model, such as area under ROC)."""
+    if outcome.error is None:
+        assert outcome.result().passed
+        return
+    refused = refusal(outcome)
+    assert isinstance(refused, ReleaseRefused), repr(refused)
+    breached = [v["metric_id"] for v in use_case.state.last_evaluation["violations"]]
+    assert breached and "accuracy" not in breached, breached
 
 
 @then(parsers.parse("the evaluation is refused, saying {missing:d} more feedback records are "

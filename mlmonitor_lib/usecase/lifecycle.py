@@ -244,15 +244,28 @@ class ModelUseCase:
         serving.require_endpoint(self, "monitor")
         return monitoring.monitor(self)
 
-    def log_payload(self, num_samples: int = 100, offset: int = 0) -> int:
-        """Score test examples through the endpoint and store them as payload records."""
+    def log_payload(self, num_samples: int = 100, offset: int = 0, inputs: Any = None) -> int:
+        """Score test examples (or the given ``inputs``, e.g. a chosen population) through the
+        endpoint and store them as payload records."""
         self._require("monitored", "log_payload", "monitor")
+        if inputs is not None:
+            return monitoring.store_payload(self, inputs)
         return monitoring.log_payload(self, num_samples, offset)
 
     def configure_quality_monitor(self) -> dict[str, str]:
         """Create the quality monitor with the signature's thresholds; ``{"quality": id, ...}``."""
         self._require("monitored", "configure_quality_monitor", "monitor")
         return monitoring.configure_quality_monitor(self)
+
+    def configure_fairness_monitor(self) -> dict[str, str]:
+        """Create the fairness monitor with the signature's features, groups and thresholds."""
+        self._require("monitored", "configure_fairness_monitor", "monitor")
+        return monitoring.configure_fairness_monitor(self)
+
+    def configure_monitors(self) -> dict[str, str]:
+        """Configure every monitor the signature enables (quality, fairness)."""
+        self._require("monitored", "configure_monitors", "monitor")
+        return monitoring.configure_monitors(self)
 
     def log_feedback(
         self, num_samples: int = 100, offset: int = 0, labels: Any = None
@@ -263,7 +276,8 @@ class ModelUseCase:
         return monitoring.log_feedback(self, num_samples, offset, labels)
 
     def evaluate(self) -> EvaluationResult:
-        """Run the quality monitor on the feedback records; metrics, thresholds, violations."""
+        """Run the configured monitors (quality on the feedback records, fairness on the
+        payload records); metrics, fairness per group, thresholds, violations."""
         self._require("monitored", "evaluate", "monitor")
         return monitoring.evaluate(self)
 

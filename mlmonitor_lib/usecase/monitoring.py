@@ -1,5 +1,6 @@
 """Monitoring stage: subscribe the endpoint in Watson OpenScale, log payload and feedback,
-evaluate the quality monitor, judge the release, and unsubscribe."""
+configure and evaluate the monitors the signature enables (quality, fairness), judge the
+release, and unsubscribe."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 # The OpenScale ids the state file keeps under ``ids``.
 WOS_KEYS = ("data_mart", "service_provider", "subscription", "payload_data_set",
-            "feedback_data_set", "quality")
+            "feedback_data_set", "quality", "fairness")
 
 
 def resume_monitor(settings: Settings, store: StateStore) -> OpenScaleMonitor:
@@ -80,6 +81,32 @@ def configure_quality_monitor(uc: StageContext) -> dict[str, str]:
     return ids
 
 
+def configure_fairness_monitor(uc: StageContext) -> dict[str, str]:
+    """The fairness monitor with the signature's features, groups and thresholds."""
+    if not uc.signature.monitors_fairness:
+        raise LifecycleError(
+            f"{uc.source_dir.name}'s signature monitors no fairness "
+            "(fairness_monitor.enabled is not true): enable it and name the features")
+    assert uc.signature.fairness_monitor is not None
+    ids = uc.wos.configure_fairness_monitor(uc.signature.fairness_monitor.parameters)
+    _save_wos_ids(uc)
+    say(uc.stream, str(ids))
+    return ids
+
+
+def configure_monitors(uc: StageContext) -> dict[str, str]:
+    """Every monitor the signature enables (quality, fairness), each with its thresholds."""
+    ids: dict[str, str] = {}
+    if uc.signature.quality_monitor.enabled:
+        ids |= configure_quality_monitor(uc)
+    if uc.signature.monitors_fairness:
+        ids |= configure_fairness_monitor(uc)
+    if not ids:
+        raise LifecycleError(f"{uc.source_dir.name}'s signature enables no monitor: enable "
+                             "quality_monitor or fairness_monitor")
+    return ids
+
+
 def log_feedback(uc: StageContext, num_samples: int, offset: int, labels: Any) -> dict[str, Any]:
     """Test examples scored and stored with their labels (true ones unless ``labels``)."""
     batch = uc.test_set().take(offset, num_samples)
@@ -104,11 +131,14 @@ def _plain(value: Any) -> Any:
 
 
 def evaluate(uc: StageContext) -> EvaluationResult:
-    """A quality run on the feedback records, refused before it when there are too few."""
-    needed = uc.signature.quality_monitor.min_feedback_data_size
-    have = uc.wos.feedback_record_count()
-    if have < needed:  # refuse before a run OpenScale would end without metrics
-        raise NotEnoughFeedback(have, needed)
+    """A run of every configured monitor: quality on the feedback records (refused before
+    it when there are too few), fairness on the payload records (too few of them is reported
+    as a breach that says how many are needed)."""
+    if "quality" in uc.wos.ids:
+        needed = uc.signature.quality_monitor.min_feedback_data_size
+        have = uc.wos.feedback_record_count()
+        if have < needed:  # refuse before a run OpenScale would end without metrics
+            raise NotEnoughFeedback(have, needed)
     result = uc.wos.evaluate()
     uc.store.update(evaluated=True, last_evaluation=result.model_dump(mode="json"))
     return result
@@ -122,7 +152,7 @@ def release_gate(uc: StageContext) -> EvaluationResult:
     if not result.passed:
         lines = "\n".join(f"  {violation}" for violation in result.violations)
         raise ReleaseRefused(
-            f"release refused: {len(result.violations)} quality threshold(s) breached "
+            f"release refused: {len(result.violations)} threshold(s) breached "
             f"for {uc.state.endpoint_name}:\n{lines}"
         )
     return result

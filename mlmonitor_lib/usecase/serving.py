@@ -101,7 +101,7 @@ def invoke_raw(
 
     runtime = aws.make_client(uc.session, "sagemaker-runtime")
     payload, _ = send(runtime, endpoint_name or uc.state.endpoint_name or "", body,
-                      content_type=content_type)
+                      content_type=content_type, request_hint=uc.profile.request_hint)
     return payload
 
 

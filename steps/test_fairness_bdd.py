@@ -1,0 +1,117 @@
+"""Binds features/fairness.feature, with the steps only fairness speaks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from pytest_bdd import given, scenarios, then, when
+
+from mlmonitor_lib.errors import ReleaseRefused
+from steps.outcomes import Outcome, refusal
+
+if TYPE_CHECKING:
+    from mlmonitor_lib.usecase import ModelUseCase
+
+scenarios("fairness.feature")
+
+
+@given("the model is monitored")
+def model_monitored(use_case: ModelUseCase) -> None:
+    use_case.monitor()
+
+
+@given("the model's monitors are configured")
+def monitors_configured(use_case: ModelUseCase) -> None:
+    use_case.configure_monitors()
+
+
+def _in_group(value: Any, group: list[Any]) -> bool:
+    """A category (``"female"``) or an inclusive range (``[18, 25]``), as OpenScale reads a
+    fairness group."""
+    for item in group:
+        if isinstance(item, list):
+            if isinstance(value, int | float) and item[0] <= value <= item[1]:
+                return True
+        elif str(value) == str(item):
+            return True
+    return False
+
+
+@when("requests are logged on which the model gives the first monitored group the "
+      "favourable outcome half as often as its reference group", target_fixture="population")
+def log_biased_population(use_case: ModelUseCase) -> dict:
+    """A population of test examples chosen from the model's own answers: every example of
+    the reference group, and of the monitored group as many favourable and unfavourable
+    decisions as make its favourable rate half the reference group's. The model's answers
+    are its own: only who asks is chosen."""
+    params = use_case.signature.fairness_monitor.parameters
+    feature = params.features[0]
+    column = use_case.signature.signature.feature_columns.index(feature.feature)
+    favourable = {str(c) for c in params.favourable_class}
+    test = use_case.test_set()
+    classes = use_case.score_model(num_samples=len(test))["classes"]
+    reference = [x for x in test.inputs if _in_group(x[column], feature.majority)]
+    rate = sum(str(c) in favourable for x, c in zip(test.inputs, classes, strict=True)
+               if _in_group(x[column], feature.majority)) / len(reference)
+    monitored = [(x, str(c) in favourable) for x, c in zip(test.inputs, classes, strict=True)
+                 if _in_group(x[column], feature.minority)]
+    granted = [x for x, ok in monitored if ok]
+    refused = [x for x, ok in monitored if not ok]
+    # favourable / (favourable + unfavourable) = rate / 2, keeping every refused example
+    keep = round(len(refused) * (rate / 2) / (1 - rate / 2))
+    assert 0 < keep <= len(granted), (keep, len(granted), len(refused))
+    chosen = reference + granted[:keep] + refused
+    use_case.log_payload(inputs=chosen)
+    intended = (keep / (keep + len(refused))) / rate
+    return {"feature": feature, "intended": intended}
+
+
+@then("the evaluation shows, for each monitored feature, how often each group gets the "
+      "favourable outcome")
+def fairness_per_group_shown(use_case: ModelUseCase, outcome: Outcome) -> None:
+    evaluation = outcome.result()
+    wanted = [f.feature for f in use_case.signature.fairness_monitor.parameters.features]
+    assert [f.feature for f in evaluation.fairness] == wanted
+    for result in evaluation.fairness:
+        assert result.disparate_impact is not None, result
+        assert result.reference_favourable_rate is not None, result
+        assert result.groups and all(g.favourable_rate is not None for g in result.groups)
+
+
+@then("the evaluation finds the first monitored feature's disparate impact at about 0.5, "
+      "under its threshold")
+def disparate_impact_about_half(outcome: Outcome, population: dict) -> None:
+    evaluation = outcome.result()
+    feature = population["feature"]
+    (result,) = [f for f in evaluation.fairness if f.feature == feature.feature]
+    assert result.disparate_impact == pytest.approx(population["intended"], abs=1e-3)
+    assert result.disparate_impact == pytest.approx(0.5, abs=0.05)
+    assert result.threshold == feature.threshold and not result.met
+
+
+@then("the release gate refuses the release, naming the feature, both groups, the measured "
+      "disparate impact and the threshold")
+def gate_refuses_for_fairness(outcome: Outcome, population: dict, use_case: ModelUseCase
+                              ) -> None:
+    refused = refusal(outcome)
+    assert isinstance(refused, ReleaseRefused), repr(refused)
+    feature = population["feature"]
+    (violation,) = [v for v in use_case.state.last_evaluation["violations"]
+                    if v["feature"] == feature.feature]
+    lines = [line for line in str(refused).splitlines()[1:] if feature.feature in line]
+    assert len(lines) == 1, str(refused)
+    for group in (*feature.minority, *feature.majority):
+        assert str(group) in lines[0], lines[0]
+    assert f"{violation['value']:.2f}" in lines[0] and f"{feature.threshold:.2f}" in lines[0]
+
+
+@then("the release gate refuses the release, saying how many more requests fairness needs")
+def gate_refuses_for_too_few_requests(outcome: Outcome, use_case: ModelUseCase) -> None:
+    refused = refusal(outcome)
+    assert isinstance(refused, ReleaseRefused), repr(refused)
+    needed = use_case.signature.fairness_monitor.parameters.min_records
+    have = use_case.wos.payload_record_count()
+    unmeasured = [v for v in use_case.state.last_evaluation["violations"] if v["feature"]]
+    assert unmeasured and all(v["min_records"] == needed for v in unmeasured), unmeasured
+    assert f"store {needed - have} more" in str(refused), str(refused)
