@@ -1,4 +1,4 @@
-# Bootstrap and run the MNIST onboarding acceptance suite.
+# Bootstrap and run the model onboarding acceptance suite.
 # The two commands a newcomer needs: `make onboard` and `make test`. Both bootstrap what they
 # need (venv, packages, MNIST) and a second run with nothing changed reinstalls nothing.
 
@@ -7,13 +7,18 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# The use case `make onboard` onboards (a folder with a model_signature.json); empty: the
+# features' default, use_case_mnist_tf. Its report: reports/onboarding[-<use case>].html.
+USE_CASE ?=
+SUFFIX  := $(if $(USE_CASE),-$(notdir $(patsubst %/,%,$(USE_CASE))))
 
 .PHONY: onboard test bootstrap data lint bench clean help
 
 help:
 	@echo "make onboard   run the onboarding acceptance features (mock mode) and write the report"
 	@echo "make test      run every test: unit, contract and features"
-	@echo "make bootstrap create .venv, install the project, fetch MNIST"
+	@echo "make onboard USE_CASE=use_case_gcr   the same for another use case"
+	@echo "make bootstrap create .venv, install the project, fetch every use case's data"
 	@echo "make lint      ruff, and the layering contracts (lint-imports, pyproject.toml)"
 	@echo "make bench     run the benchmarks in bench/"
 
@@ -32,10 +37,10 @@ data: $(STAMP)
 	$(BIN)/python -m mlmonitor_lib data fetch
 
 onboard: bootstrap
-	$(BIN)/python -m pytest features/onboarding.feature $(PYTEST_ARGS) \
-		--html=reports/onboarding.html --self-contained-html \
-		--cucumberjson=reports/cucumber.json
-	@echo "Report: $(CURDIR)/reports/onboarding.html (cucumber JSON: reports/cucumber.json)"
+	$(BIN)/python -m pytest features/onboarding.feature $(if $(USE_CASE),--use-case $(USE_CASE)) \
+		$(PYTEST_ARGS) --html=reports/onboarding$(SUFFIX).html --self-contained-html \
+		--cucumberjson=reports/cucumber$(SUFFIX).json
+	@echo "Report: $(CURDIR)/reports/onboarding$(SUFFIX).html (cucumber JSON: reports/cucumber$(SUFFIX).json)"
 
 test: bootstrap
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

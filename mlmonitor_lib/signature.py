@@ -232,7 +232,6 @@ class NotSupportedMonitor(_Strict):
 
 class ModelSignature(_Strict):
     description: str = ""
-    source_dir: str
     signature: SignatureSection
     datasets: DatasetsSection
     aws_runtime: AwsRuntimeSection

@@ -156,7 +156,8 @@ def score_test_examples(use_case: ModelUseCase, count: int, evidence) -> Scoring
         scored = use_case.score_model(num_samples=count)
         wall_ms = (time.perf_counter() - started) * 1000.0
     batch = use_case.test_set().take(0, count)
-    evidence.samples(batch.inputs, batch.labels, scored["classes"])
+    evidence.samples(batch.inputs, batch.labels, scored["classes"],
+                     fields=use_case.profile.record_fields())
     return Scoring(scored["fields"], scored["values"], scored["response_time_ms"], wall_ms,
                    requests.sizes, scored["classes"], scored["probabilities"])
 

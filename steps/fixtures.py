@@ -43,7 +43,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def use_case_dir(pytestconfig: pytest.Config):
+def use_case_under_test(pytestconfig: pytest.Config):
     """``--use-case``: the folder of the model use case the features onboard."""
     from mlmonitor_lib.usecase.lifecycle import resolve_source_dir
 
@@ -75,12 +75,14 @@ def world(mode: str, pace: str, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
-def budget(mode: str, use_case_dir) -> dict:
+def budget(mode: str, use_case_under_test) -> dict:
     """Emulated runs train on the signature's ``emulated_hyperparameters`` (a small budget, so
     the features stay quick); live ones on its ``hyperparameters`` alone."""
     from mlmonitor_lib.signature import load_signature
 
-    return dict(load_signature(use_case_dir).emulated_hyperparameters) if mode != "live" else {}
+    if mode == "live":
+        return {}
+    return dict(load_signature(use_case_under_test).emulated_hyperparameters)
 
 
 @pytest.fixture
@@ -101,7 +103,7 @@ def ibm_services(world):
 
 @pytest.fixture
 def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence, pytestconfig,
-                 use_case_dir):
+                 use_case_under_test):
     """Factory of use cases bound to this run's world (the use case under test unless another
     folder is named); each is cleaned up after its scenario (unless ``--keep``), whatever the
     scenario's outcome."""
@@ -117,7 +119,7 @@ def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence,
         if settings_overrides:
             settings = settings.model_copy(update=settings_overrides)
         use_case = ModelUseCase(
-            source_dir or use_case_dir, settings=settings, session=world.session,
+            source_dir or use_case_under_test, settings=settings, session=world.session,
             hyperparameters=budget, state_file=tmp_path / f"state-{len(made)}.json",
         )
         made.append(use_case)
@@ -137,13 +139,13 @@ def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence,
 
 
 @pytest.fixture(scope="session")
-def trained_job(world, budget, tmp_path_factory, use_case_dir) -> str:
+def trained_job(world, budget, tmp_path_factory, use_case_under_test) -> str:
     """One training job per session (of the use case under test) that scenarios needing "a
     trained model" attach to."""
     from mlmonitor_lib.usecase import ModelUseCase
 
     use_case = ModelUseCase(
-        use_case_dir, settings=world.settings, session=world.session,
+        use_case_under_test, settings=world.settings, session=world.session,
         hyperparameters=budget, state_file=tmp_path_factory.mktemp("trained") / "state.json",
     )
     return use_case.train()["job_name"]

@@ -25,7 +25,7 @@ from mlmonitor_lib.report import html
 from mlmonitor_lib.report.evidence import Evidence, Extra
 from mlmonitor_lib.report.secrets import scrub_file, scrub_metadata, secret_values
 
-TITLE = "MNIST onboarding acceptance report"
+TITLE = "Model onboarding acceptance report"
 EVIDENCE_KEY = pytest.StashKey[Evidence]()
 VERDICTS_SENT_KEY = pytest.StashKey[int]()
 STEPS_SHOWN_KEY = pytest.StashKey[bool]()
@@ -108,6 +108,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     metadata = session.config.stash.get(metadata_key, None)
     if metadata is not None:
+        metadata["Use case"] = str(session.config.getoption("--use-case", default=""))
         scrub_metadata(metadata, secret_values())
 
 

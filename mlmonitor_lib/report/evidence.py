@@ -75,20 +75,22 @@ class Evidence:
         ))
 
     def samples(
-        self, images: np.ndarray, labels: Sequence[Any], predictions: Sequence[Any]
+        self, inputs: Any, labels: Sequence[Any], predictions: Sequence[Any],
+        fields: Sequence[str] | None = None,
     ) -> None:
-        """Test images (N×28×28×1, floats in [0, 1]) with true labels and predicted classes; the
-        first :data:`MAX_SAMPLES` are shown."""
-        n = min(len(images), len(labels), len(predictions))
-        self._items.append((
-            "samples",
-            {
-                "images": np.array(images[:MAX_SAMPLES], copy=True),
-                "labels": [_scalar(v) for v in list(labels)[:MAX_SAMPLES]],
-                "predictions": [_scalar(v) for v in list(predictions)[:MAX_SAMPLES]],
-                "total": n,
-            },
-        ))
+        """Test examples with true labels and predicted classes; the first
+        :data:`MAX_SAMPLES` are shown: images (N×H×W×1, floats in [0, 1]) as pictures, or,
+        when ``fields`` names the columns, rows as a table."""
+        n = min(len(inputs), len(labels), len(predictions))
+        common = {"labels": [_scalar(v) for v in list(labels)[:MAX_SAMPLES]],
+                  "predictions": [_scalar(v) for v in list(predictions)[:MAX_SAMPLES]],
+                  "total": n}
+        if fields is not None:
+            rows = [[_scalar(v) for v in row] for row in list(inputs)[:MAX_SAMPLES]]
+            self._items.append(("rows", {"fields": list(fields), "rows": rows, **common}))
+            return
+        self._items.append(("samples", {"images": np.array(inputs[:MAX_SAMPLES], copy=True),
+                                        **common}))
 
     def resources(self, resources: Sequence[Any]) -> None:
         """The ledger's resources (``mlmonitor_lib.state.Resource`` or dicts): service, kind,
@@ -147,6 +149,10 @@ class Evidence:
             )
         ]
         return [Extra("html", html.samples_grid(shown, data["total"]))]
+
+    def _render_rows(self, data: dict[str, Any]) -> list[Extra]:
+        return [Extra("html", html.samples_table(data["fields"], data["rows"], data["labels"],
+                                                 data["predictions"], data["total"]))]
 
     def _render_resources(self, data: list[Any]) -> list[Extra]:
         return [Extra("html", html.resources_table(data))]
