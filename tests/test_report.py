@@ -28,7 +28,7 @@ pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANTED_SECRET = "planted-5ecret-7f3a9c1e"
-TITLE = "MNIST onboarding acceptance report"
+TITLE = "Model onboarding acceptance report"
 
 DEMO_FEATURE = """\
 Feature: Report demo

@@ -35,7 +35,6 @@ SOURCE_SHA256 = hashlib.sha256(SOURCE).hexdigest()
 def tabular_raw(data_dir: Path, **runtime: Any) -> dict[str, Any]:
     """A complete signature of a binary model on ``FEATURES``, its data in ``data_dir``."""
     return {
-        "source_dir": "use_case_credit",
         "signature": {
             "problem_type": "binary", "input_data_type": "structured",
             "prediction_field": "predicted_label", "probability_fields": ["score"],
@@ -290,7 +289,6 @@ def use_case_folder(parent: Path, name: str, *, fetched: bool) -> Path:
     folder.mkdir(parents=True)
     data_dir = parent / f"{name}-data"
     raw = tabular_raw(data_dir)
-    raw["source_dir"] = name
     (folder / "model_signature.json").write_text(json.dumps(raw))
     (folder / "credit.csv").write_bytes(SOURCE)
     if fetched:
