@@ -1,4 +1,4 @@
-"""Lifecycle library of the MNIST onboarding acceptance suite.
+"""Lifecycle library of the model onboarding acceptance suite.
 
 Importing this package must stay cheap: TensorFlow, sagemaker and the IBM SDKs are imported
 inside the functions that need them, never at module level.

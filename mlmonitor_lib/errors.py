@@ -85,7 +85,7 @@ class CleanupFailure:
     """One resource cleanup could not delete: which service, which resource, and why."""
 
     service: str  # "SageMaker", "Watson OpenScale", "AI Factsheets"
-    resource: str  # kind and id, e.g. "endpoint sm-mnist-...-a1b2c3"
+    resource: str  # kind and id, e.g. "endpoint sm-<job>-...-a1b2c3"
     reason: str
 
     def __str__(self) -> str:

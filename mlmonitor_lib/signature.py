@@ -195,7 +195,8 @@ class QualityMonitor(_Strict):
         return int(self.parameters.get("min_feedback_data_size", 10))
 
 
-Group = list[str | int | list[int | float]]  # categories (["female"]) or inclusive ranges ([[18, 25]])
+# categories (["female"]) or inclusive ranges ([[18, 25]])
+Group = list[str | int | list[int | float]]
 
 
 class FairnessFeature(_Strict):

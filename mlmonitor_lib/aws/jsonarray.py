@@ -1,6 +1,6 @@
 """JSON text of a numeric numpy array, fast enough that encoding never dominates scoring.
 
-Why: ``json.dumps(array.tolist())`` of 100 MNIST images (78,400 floats) takes longer than the
+Why: ``json.dumps(array.tolist())`` of 100 28×28 images (78,400 floats) takes longer than the
 model needs to classify them. orjson writes numpy arrays natively, float64 with the same
 shortest round-trip spelling as Python's ``repr`` and float32 with the shortest spelling that
 reads back as the same float32 (exact once cast to float32, as TF Serving and the model's

@@ -1,6 +1,6 @@
 """What a data source reports: per-file verification and what a fetch did with each file.
 
-Shared by every data source (the MNIST IDX files, a tabular file from a wheel or from disk), so
+Shared by every data source (IDX image files, a tabular file from a wheel or from disk), so
 ``python -m mlmonitor_lib data fetch`` and ``data verify`` print the same way for any use case.
 """
 

@@ -1,8 +1,9 @@
 """The model use case: ``ModelUseCase`` and the onboarding order, one module per stage.
 
 ``lifecycle`` holds the class (state, guards, cleanup); ``training``, ``serving``,
-``governance`` and ``monitoring`` do each stage's work; ``data`` reads the MNIST data set;
-``display`` prints; ``onboarding`` lists the steps in the order the lifecycle runs them.
+``governance`` and ``monitoring`` do each stage's work; ``port`` and ``profiles`` hold what
+differs between use cases; ``display`` prints; ``onboarding`` lists the steps in the order the
+lifecycle runs them.
 """
 
 from mlmonitor_lib.usecase.lifecycle import (

@@ -5,7 +5,7 @@ A use case is a folder with a ``model_signature.json``; the signature chooses it
 its stages) and the steps use only this port, so a new model needs a folder and a signature,
 not a change to the library, as long as one of the profiles fits it:
 
-* ``mnist`` (:mod:`.profiles.mnist`): the MNIST images of the original project;
+* an image profile (:mod:`.profiles`) for the original project's handwritten digits;
 * ``tabular`` (:mod:`.profiles.tabular`): any CSV data set with named feature columns,
   from a wheel or a file of yours, scored as CSV or JSON rows.
 

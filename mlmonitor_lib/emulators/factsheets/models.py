@@ -78,7 +78,7 @@ class FactsheetsBackend:
             return self.catalogs[cid]
 
     def add_model_use_case(self, catalog_id: str, model_entry_id: str | None = None,
-                           name: str = "MNIST handwritten digits", description: str = ""
+                           name: str = "Model use case", description: str = ""
                            ) -> ModelUseCase:
         """Pre-seed what a user creates in the UI: a catalog holding a model use case with its
         default approach."""

@@ -1,6 +1,6 @@
 """A fast path for parsing TF Serving ``:predict`` requests whose tensor is a number array.
 
-Why: TF Serving parses its REST request in C++; ``json.loads`` plus ``np.asarray`` on 100 MNIST
+Why: TF Serving parses its REST request in C++; ``json.loads`` plus ``np.asarray`` on 100 28×28
 images (78,400 numbers) costs more than the model itself and would dominate every benchmark of
 the emulated endpoint. simdjson parses the array straight into a buffer of doubles (strict JSON,
 correctly rounded, as ``json.loads`` reads them) without a Python object per number. A flat
