@@ -83,12 +83,12 @@ def configure_quality_monitor(uc: StageContext) -> dict[str, str]:
 
 def configure_fairness_monitor(uc: StageContext) -> dict[str, str]:
     """The fairness monitor with the signature's features, groups and thresholds."""
-    if not uc.signature.monitors_fairness:
+    fairness = uc.signature.fairness_monitor
+    if fairness is None or not fairness.enabled:
         raise LifecycleError(
             f"{uc.source_dir.name}'s signature monitors no fairness "
             "(fairness_monitor.enabled is not true): enable it and name the features")
-    assert uc.signature.fairness_monitor is not None
-    ids = uc.wos.configure_fairness_monitor(uc.signature.fairness_monitor.parameters)
+    ids = uc.wos.configure_fairness_monitor(fairness.parameters)
     _save_wos_ids(uc)
     say(uc.stream, str(ids))
     return ids

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlmonitor_lib.errors import DatasetError, ScoringError
+from mlmonitor_lib.errors import DatasetError, ScoringError, SignatureError
 from mlmonitor_lib.usecase.port import Prediction, TestSet, configured_data_dir
 
 if TYPE_CHECKING:
@@ -48,7 +48,8 @@ class TabularProfile:
     @property
     def _test_every(self) -> int:
         split = self.signature.datasets.split
-        assert split is not None  # the signature requires one for these sources
+        if split is None:  # the signature refuses a wheel or file source without one
+            raise SignatureError("datasets.split: a tabular data set needs test_every")
         return split.test_every
 
     def default_data_dir(self) -> Path:
