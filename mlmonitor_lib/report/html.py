@@ -208,20 +208,19 @@ def samples_table(fields: Sequence[str], rows: Sequence[Sequence[Any]], labels: 
                   predictions: Sequence[Any], total: int) -> str:
     """Test examples of a tabular model, one row each, with what the model predicted and what
     they are; wrong ones marked red."""
-    head = "".join(f"<th>{_e(f)}</th>" for f in fields) + "<th>predicted</th><th>true</th>"
     body = []
     for row, label, prediction in zip(rows, labels, predictions, strict=False):
         right = str(label) == str(prediction)
-        colour = GREEN if right else RED
-        cells = "".join(f"<td>{_e(v)}</td>" for v in row)
-        body.append(f'<tr class="{"correct" if right else "wrong"}">{cells}'
-                    f'<td style="color:{colour}"><b>{_e(prediction)}</b></td>'
-                    f"<td>{_e(label)}</td></tr>")
+        colour, mark = (GREEN, "\u2714") if right else (RED, "\u2718")
+        cells = "".join(f"<td {CELL}>{_e(v)}</td>" for v in row)
+        body.append(f'<tr class="sample {"correct" if right else "wrong"}">{cells}'
+                    f'<td {CELL}><b style="color:{colour}">{mark} {_e(prediction)}</b></td>'
+                    f"<td {CELL}>{_e(label)}</td></tr>")
     wrong = sum(str(label) != str(p) for label, p in zip(labels, predictions, strict=False))
     shown = f"{len(rows)} of {total}" if total > len(rows) else f"{len(rows)}"
-    return (f"<h4>Test examples scored</h4><p>{shown} examples shown; {wrong} misclassified "
-            f"among them.</p><table class=\"samples\"><thead><tr>{head}</tr></thead><tbody>"
-            + "".join(body) + "</tbody></table>")
+    note = f"<p>{shown} examples shown; {wrong} misclassified among them.</p>"
+    table = _table([*fields, "predicted", "true"], body, "samples")
+    return section("Sample predictions", note + table, "samples")
 
 
 def samples_grid(samples: Sequence[tuple[str, Any, Any]], total: int) -> str:
