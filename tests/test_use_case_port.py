@@ -368,3 +368,12 @@ def test_cli_an_unknown_use_case_is_named(
     assert cli.main(["data", "verify", "--use-case", "use_case_nope"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: model use case folder 'use_case_nope' not found")
+
+
+def test_mnist_test_images_of_another_shape_than_the_signature_says_are_refused():
+    """``image_shape`` is checked against the test images the profile reads."""
+    raw = json.loads((REPO / "use_case_mnist_tf" / "model_signature.json").read_text())
+    raw["signature"]["image_shape"] = [28, 28, 3]
+    profile = MnistProfile(parse_signature(raw), REPO / "use_case_mnist_tf")
+    with pytest.raises(SignatureError, match=r"image_shape is \[28, 28, 3\].*\[28, 28, 1\]"):
+        profile.test_set(profile.default_data_dir())

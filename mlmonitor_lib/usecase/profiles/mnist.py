@@ -89,7 +89,13 @@ class MnistProfile:
         from mlmonitor_lib.datasets.mnist import load_mnist, model_input
 
         images, labels = load_mnist(data_dir, "t10k")
-        return TestSet(model_input(images), labels)
+        inputs = model_input(images)
+        shape = tuple(self.signature.signature.image_shape or ())
+        if inputs.shape[1:] != shape:
+            raise SignatureError(
+                f"signature.image_shape is {list(shape)}, but the test images in {data_dir} are "
+                f"{list(inputs.shape[1:])}: set image_shape to what the model reads")
+        return TestSet(inputs, labels)
 
     def request_body(self, inputs: Any) -> bytes:
         return images_body(inputs)
