@@ -227,8 +227,16 @@ class NotSupportedMonitor(_Strict):
     """Drift and explainability: the suite cannot evaluate them faithfully yet, so they may
     only be present switched off (the original project's signatures carry them)."""
 
-    enabled: Literal[False]
+    enabled: bool
     parameters: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("enabled")
+    @classmethod
+    def _switched_off(cls, enabled: bool) -> bool:
+        if enabled:
+            raise ValueError("this suite does not evaluate this monitor, so it would pass "
+                             "unjudged: set enabled to false or leave the section out")
+        return enabled
 
 
 class ModelSignature(_Strict):
