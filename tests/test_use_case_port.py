@@ -377,3 +377,13 @@ def test_mnist_test_images_of_another_shape_than_the_signature_says_are_refused(
     profile = MnistProfile(parse_signature(raw), REPO / "use_case_mnist_tf")
     with pytest.raises(SignatureError, match=r"image_shape is \[28, 28, 3\].*\[28, 28, 1\]"):
         profile.test_set(profile.default_data_dir())
+
+
+def test_a_class_answered_as_a_float_is_the_same_class():
+    """``1.0`` and ``1`` are one class, as OpenScale reads them."""
+    profile = profile_for(load_signature(REPO / "use_case_gcr"), REPO / "use_case_gcr")
+    (prediction,) = profile.read_answer(
+        "ep", json.dumps({"predictions": [{"predicted_label": 1.0, "score": 0.75}]}).encode())
+    assert prediction.label == 1 and isinstance(prediction.label, int)
+    assert prediction.probabilities == (0.25, 0.75)
+    assert prediction.answered == (1.0, 0.75)

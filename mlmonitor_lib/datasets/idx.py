@@ -39,7 +39,8 @@ IDX_DTYPES: dict[int, np.dtype] = {
 _TYPE_NAMES = {0x08: "uint8", 0x09: "int8", 0x0B: "int16", 0x0C: "int32", 0x0D: "float32",
                0x0E: "float64"}
 
-REFETCH_HINT = "delete it and run `python -m mlmonitor_lib data fetch`"
+FETCH_COMMAND = "`python -m mlmonitor_lib data fetch --use-case use_case_mnist_tf`"
+REFETCH_HINT = f"delete it and run {FETCH_COMMAND}"
 
 
 def describe_magic(magic: int) -> str:
@@ -61,7 +62,7 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
         data = path.read_bytes()
     except FileNotFoundError:
         raise DatasetError(
-            f"{path}: file not found; run `python -m mlmonitor_lib data fetch` to create it"
+            f"{path}: file not found; run {FETCH_COMMAND} to create it"
         ) from None
     except OSError as exc:
         raise DatasetError(f"{path}: cannot be read ({exc}); check its permissions") from exc

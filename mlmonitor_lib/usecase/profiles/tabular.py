@@ -76,10 +76,10 @@ class TabularProfile:
             raise DatasetError(f"{path} has no column {', '.join(map(repr, missing))}: the "
                                "signature's feature_columns and label_column must be columns "
                                f"of the data set (it has {', '.join(header)})")
-        by_text = {str(c): c for c in self.classes}
+        by_text = {str(_whole(c)): c for c in self.classes}
         labels = []
         for number, row in enumerate(rows, start=2):
-            label = by_text.get(str(row[self.label_column]))
+            label = by_text.get(str(_whole(row[self.label_column])))
             if label is None:
                 raise DatasetError(f"{path}, line {number}: label {row[self.label_column]!r} "
                                    f"is not one of the class_labels {self.classes}")
@@ -109,8 +109,8 @@ class TabularProfile:
                 f"{payload[:200]!r}; check the output_fn of {script}") from None
 
     def _prediction(self, label: Any, probability: Any) -> Prediction:
-        by_text = {str(c): c for c in self.classes}
-        if str(label) not in by_text:
+        by_text = {str(_whole(c)): c for c in self.classes}
+        if str(_whole(label)) not in by_text:
             raise TypeError(f"class {label!r} is not one of {self.classes}")
         if isinstance(probability, list):
             probabilities = tuple(float(p) for p in probability)
@@ -121,7 +121,7 @@ class TabularProfile:
                             "class, not one number")
         if len(probabilities) != len(self.classes):
             raise TypeError(f"{len(probabilities)} probabilities for {len(self.classes)} classes")
-        return Prediction(by_text[str(label)], probabilities, (label, probability))
+        return Prediction(by_text[str(_whole(label))], probabilities, (label, probability))
 
     def record_fields(self) -> list[str] | None:
         return list(self.features)
@@ -133,3 +133,11 @@ class TabularProfile:
     def request_hint(self) -> str:
         return (f"send rows of the {len(self.features)} feature columns "
                 f"({', '.join(self.features)}) as {self.signature.aws_runtime.content_type}")
+
+
+def _whole(value: Any) -> Any:
+    """``1.0`` as ``1``: a class a model answers as a float is the same class (as OpenScale
+    reads it, and the emulator's ``quality.class_value``)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
