@@ -16,7 +16,7 @@ SUFFIX  := $(if $(USE_CASE),-$(notdir $(patsubst %/,%,$(USE_CASE))))
 
 help:
 	@echo "make onboard   run the onboarding acceptance features (mock mode) and write the report"
-	@echo "make test      run every test: unit, contract and features"
+	@echo "make test      run every test: unit, contract and features (+ the credit model's onboarding)"
 	@echo "make onboard USE_CASE=use_case_gcr   the same for another use case"
 	@echo "make bootstrap create .venv, install the project, fetch every use case's data"
 	@echo "make lint      ruff, and the layering contracts (lint-imports, pyproject.toml)"
@@ -42,8 +42,12 @@ onboard: bootstrap
 		--cucumberjson=reports/cucumber$(SUFFIX).json
 	@echo "Report: $(CURDIR)/reports/onboarding$(SUFFIX).html (cucumber JSON: reports/cucumber$(SUFFIX).json)"
 
+# Every test for the default use case, then the credit-risk use case's whole onboarding and its
+# fairness scenarios (it trains in seconds), so both shipped use cases are proven end to end.
 test: bootstrap
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest features/onboarding.feature features/fairness.feature \
+		--use-case use_case_gcr $(PYTEST_ARGS)
 
 # ruff, then the rooms' layering contracts in pyproject.toml ([tool.importlinter])
 lint: $(STAMP)
