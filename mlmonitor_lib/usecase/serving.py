@@ -31,6 +31,9 @@ def container_environment(uc: StageContext) -> dict[str, str]:
 
 
 def serving_image(uc: StageContext) -> str:
+    """The serving image of the signature's framework, as the SageMaker SDK resolves it: TF
+    Serving's tags name no Python version; the scikit-learn image serves with the same image
+    (and Python) it trains with."""
     runtime = uc.signature.aws_runtime
     py_version = runtime.py_version if runtime.framework == "sklearn" else None
     return aws.framework_image(runtime.framework, "inference", uc.settings.aws_default_region,
