@@ -347,12 +347,17 @@ def evaluated_accuracy_is_independent_accuracy(outcome: Outcome, feedback: dict)
 
 
 @then("every threshold of the model's signature is met")
-def every_threshold_met(outcome: Outcome) -> None:
+def every_threshold_met(use_case: ModelUseCase, outcome: Outcome) -> None:
     """At least one threshold was judged and none is breached (quality, and fairness when
     the signature monitors it)."""
     evaluation = outcome.result()
     assert evaluation.passed, evaluation.violations
     assert evaluation.thresholds, "nothing was judged"
+    fairness = use_case.signature.fairness_monitor
+    wanted = [f.feature for f in fairness.parameters.features] if (
+        fairness is not None and fairness.enabled) else []
+    assert [f.feature for f in evaluation.fairness] == wanted, evaluation.fairness
+    assert all(f.disparate_impact is not None and f.met for f in evaluation.fairness)
 
 
 # --- the release gate --------------------------------------------------------------------------
