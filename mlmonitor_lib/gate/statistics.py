@@ -174,7 +174,8 @@ def records_to_decide(estimate: float, interval: Interval, trials: int, threshol
     gap = abs(estimate - threshold)
     width = estimate - interval.low if threshold < estimate else interval.high - estimate
     width = max(width, 0.0)
-    return max(1, math.ceil(total * (width / gap) ** 2))
+    # less a hair, so that a ratio of exactly 6.25 is not rounded up by its float error
+    return max(1, math.ceil(total * (width / gap) ** 2 - 1e-9))
 
 
 def _excludes(estimate: float, trials: int, threshold: float, level: float) -> bool:
