@@ -1,6 +1,7 @@
 """Command line: ``python -m mlmonitor_lib <group> <command> [options]``.
 
-One :func:`main` with a subparser per group (``data``, ``state``, ``emulators``).
+One :func:`main` with a subparser per group (``data``, ``state``, ``emulators``, ``evidence``,
+``gate``).
 To add a group, write ``_add_<group>_commands(subparsers)`` that registers its commands, each
 with ``set_defaults(handler=...)`` pointing at a small function ``(args) -> int``, and append it
 to :data:`COMMAND_GROUPS`. Errors the user can act on (:class:`MlMonitorError`) are printed
@@ -213,8 +214,148 @@ def _add_state_commands(groups: argparse._SubParsersAction) -> None:
     cleanup.set_defaults(handler=_state_cleanup)
 
 
+# --------------------------------------------------------------------------- evidence, gate
+
+
+def _artifact_session(args: argparse.Namespace) -> tuple[Any, str]:
+    """The session ``evidence verify`` reads the artifact through, or None and why not."""
+    if args.no_artifact:
+        return None, "not checked: --no-artifact"
+    from mlmonitor_lib.errors import SettingsError
+    from mlmonitor_lib.settings import Settings
+
+    try:
+        settings = Settings.load()
+    except SettingsError as exc:
+        return None, f"not checked: the AWS settings cannot be read ({exc})"
+    keys = settings.aws_access_key_id and settings.aws_secret_access_key
+    if not (keys or settings.aws_endpoint_url or os.environ.get("AWS_PROFILE")):
+        return None, ("not checked: no AWS settings (AWS_ACCESS_KEY_ID and "
+                      "AWS_SECRET_ACCESS_KEY, or MONITOR_CONFIG_FILE)")
+    from mlmonitor_lib.aws import boto3_session
+
+    return boto3_session(settings), ""
+
+
+def _evidence_verify(args: argparse.Namespace) -> int:
+    from mlmonitor_lib.gate.evidence import read_pack, verify_pack
+
+    pack = read_pack(args.file)
+    session, why = _artifact_session(args)
+    checks = verify_pack(args.file, session, root=args.root, why_no_session=why)
+    written = pack.written_at.isoformat(timespec="seconds") if pack.written_at else "never"
+    print(f"evidence pack {args.file}: run {pack.run_id}, use case {pack.use_case}, "
+          f"written {written}")
+    for check in checks:
+        print(check.line())
+    counts = {status: sum(c.status == status for c in checks)
+              for status in ("matches", "changed", "missing", "unreachable", "not checked")}
+    tally = ", ".join(f"{n} {'match' if s == 'matches' else s}" for s, n in counts.items() if n)
+    failed = counts["changed"] + counts["missing"]
+    if failed:
+        print(f"NOT VERIFIED ({tally}): {failed} item(s) no longer match the pack")
+        return 1
+    print(f"verified ({tally}): nothing the pack names has changed"
+          + (" (unreachable items were not compared)" if counts["unreachable"] else ""))
+    return 0
+
+
+def _add_evidence_commands(groups: argparse._SubParsersAction) -> None:
+    evidence = groups.add_parser(
+        "evidence", help="a run's evidence pack: what the release decision rests on")
+    commands = evidence.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    verify = commands.add_parser(
+        "verify", help="recompute the digests of the data, source, signature and model "
+        "artifact and say, item by item, what still matches the pack (exit 1 when anything "
+        "changed or is missing)")
+    verify.add_argument("file", metavar="FILE", type=Path,
+                        help="the evidence pack (reports/evidence/<run>.json)")
+    verify.add_argument("--no-artifact", action="store_true",
+                        help="do not read the model artifact from S3 (listed as not checked)")
+    verify.add_argument("--root", metavar="DIR", type=Path, default=None,
+                        help="the folder the pack's relative paths start from (default: the "
+                        "project folder the pack was written in, if it exists, else the "
+                        "current folder)")
+    verify.set_defaults(handler=_evidence_verify)
+
+
+def _gate_decision(path: Path) -> tuple[dict[str, Any], str, Any]:
+    """The gate decision a state file or an evidence pack holds, a line saying where it comes
+    from, and the pack (None for a state file)."""
+    from mlmonitor_lib.gate.evidence import pack_digest, read_pack
+
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MlMonitorError(f"{path} does not exist: pass a run's state file or its "
+                             "evidence pack (reports/evidence/<run>.json)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MlMonitorError(f"{path} is neither a state file nor an evidence pack: "
+                             f"{exc}") from None
+    if isinstance(content, dict) and "format" in content:
+        pack = read_pack(path)
+        if pack_digest(content) != pack.pack_sha256:
+            raise MlMonitorError(
+                f"the evidence pack {path} was edited after it was written (its digest no "
+                f"longer matches): no decision is read from it; run `python -m mlmonitor_lib "
+                f"evidence verify {path}` to see what changed")
+        if not pack.decision:
+            raise MlMonitorError(f"the evidence pack {path} holds no gate decision")
+        return pack.decision, f"release gate of run {pack.run_id} (evidence pack {path})", pack
+    if isinstance(content, dict) and "run_id" in content and "source_dir" in content:
+        last = content.get("last_evaluation") or {}
+        decision = last.get("gate")
+        if not decision:
+            raise MlMonitorError(
+                f"the state file {path} holds no gate decision: its run was not evaluated "
+                "through the release gate (evaluate() records it as last_evaluation.gate)")
+        pack_path = content.get("evidence_pack") or last.get("evidence_pack")
+        where = f"state file {path}" + (f", evidence pack {pack_path}" if pack_path else "")
+        return decision, f"release gate of run {content['run_id']} ({where})", None
+    raise MlMonitorError(f"{path} is neither a state file nor an evidence pack")
+
+
+def _gate(args: argparse.Namespace) -> int:
+    from mlmonitor_lib.gate.evidence import (
+        decision_exit_code,
+        decision_headline,
+        decision_lines,
+        read_pack,
+    )
+
+    decision, where, pack = _gate_decision(args.file)
+    print(where)
+    print(decision_headline(decision))
+    for line in decision_lines(decision):
+        print(f"  {line}")
+    if args.champion is not None:
+        champion = read_pack(args.champion)
+        compared = [v for v in decision.get("verdicts", []) if v.get("kind") == "champion"]
+        if not compared:
+            print(f"note: this decision holds no comparison with a champion; comparing with "
+                  f"run {champion.run_id} ({args.champion}) needs "
+                  "ModelUseCase.release_gate(champion=...), which judges both models on the "
+                  "same records")
+        elif pack is not None and pack.champion and pack.champion.run_id != champion.run_id:
+            print(f"note: this decision compared with run {pack.champion.run_id} "
+                  f"({pack.champion.pack}), not with run {champion.run_id} ({args.champion})")
+    return decision_exit_code(decision)
+
+
+def _add_gate_commands(groups: argparse._SubParsersAction) -> None:
+    gate = groups.add_parser(
+        "gate", help="print a run's release decision, one line per threshold; exit 0 "
+        "approved, 1 a threshold fails, 2 inconclusive and refused")
+    gate.add_argument("file", metavar="FILE", type=Path,
+                      help="the run's state file or its evidence pack")
+    gate.add_argument("--champion", metavar="PACK", type=Path, default=None,
+                      help="the evidence pack of the released model to compare with")
+    gate.set_defaults(handler=_gate)
+
+
 COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_data_commands, _add_state_commands, _add_emulators_commands,
+    _add_evidence_commands, _add_gate_commands,
 ]
 
 
