@@ -363,18 +363,25 @@ def _trapezoid(x: np.ndarray, y: np.ndarray) -> float:
 
 def _curves(positive: np.ndarray, scores: np.ndarray) -> tuple[float, float, bool, bool]:
     """Areas under ROC and PR over the distinct score thresholds, highest first, and whether
-    each is defined (ROC needs both classes, PR a positive)."""
+    each is defined (ROC needs both classes, PR a positive). The same arithmetic as the
+    OpenScale emulator's, with plain concatenations (``np.r_`` costs more than the sums on a
+    bootstrap's small resamples)."""
     order = np.argsort(-scores, kind="stable")
     ranked, hits = scores[order], positive[order].astype(float)
-    last_of_tie = np.r_[np.nonzero(np.diff(ranked))[0], len(ranked) - 1]
+    last_of_tie = np.append(np.flatnonzero(ranked[1:] != ranked[:-1]), len(ranked) - 1)
     tp = np.cumsum(hits)[last_of_tie]
     fp = (last_of_tie + 1) - tp
-    pos, neg = hits.sum(), len(hits) - hits.sum()
-    tpr = tp / pos if pos else np.zeros_like(tp)
-    fpr = fp / neg if neg else np.zeros_like(fp)
-    roc = _trapezoid(np.r_[0.0, fpr], np.r_[0.0, tpr]) if pos and neg else 0.0
-    precision = tp / (tp + fp)
-    pr = _trapezoid(np.r_[0.0, tpr], np.r_[precision[0], precision]) if pos else 0.0
+    pos = hits.sum()
+    neg = len(hits) - pos
+    zero = np.zeros(1)
+    roc = 0.0
+    if pos and neg:
+        roc = _trapezoid(np.concatenate((zero, fp / neg)), np.concatenate((zero, tp / pos)))
+    pr = 0.0
+    if pos:
+        precision = tp / (tp + fp)
+        pr = _trapezoid(np.concatenate((zero, tp / pos)),
+                        np.concatenate((precision[:1], precision)))
     return roc, pr, bool(pos and neg), bool(pos)
 
 
@@ -382,8 +389,6 @@ def _binary(metric: str, y: np.ndarray, yhat: np.ndarray, scores: np.ndarray | N
             strict: bool) -> float:
     """One binary metric of the positive class; ``y`` and ``yhat`` are booleans."""
     undefined = math.nan if strict else 0.0
-    tp, fp = float(np.count_nonzero(y & yhat)), float(np.count_nonzero(~y & yhat))
-    fn, tn = float(np.count_nonzero(y & ~yhat)), float(np.count_nonzero(~y & ~yhat))
     if metric in ("area_under_roc", "area_under_pr", "gini_coefficient"):
         roc, pr, roc_defined, pr_defined = _curves(y, yhat.astype(float) if scores is None
                                                    else scores)
@@ -400,6 +405,8 @@ def _binary(metric: str, y: np.ndarray, yhat: np.ndarray, scores: np.ndarray | N
             return float(np.mean((scores - y) ** 2))
         clipped = np.clip(scores, LOG_LOSS_CLIP, 1 - LOG_LOSS_CLIP)
         return float(-np.mean(y * np.log(clipped) + ~y * np.log(1 - clipped)))
+    tp, fp = float(np.count_nonzero(y & yhat)), float(np.count_nonzero(~y & yhat))
+    fn, tn = float(np.count_nonzero(y & ~yhat)), float(np.count_nonzero(~y & ~yhat))
     precision = tp / (tp + fp) if tp + fp else undefined
     recall = tp / (tp + fn) if tp + fn else undefined
     if metric in ("true_positive_rate", "recall"):
