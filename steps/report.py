@@ -2,9 +2,12 @@
 
 Steps and fixtures record evidence through the function-scoped ``evidence`` fixture
 (``evidence.metrics(result)``, ``.samples(images, labels, predictions)``, ``.resources(ledger)``,
-``.factsheet(summary)``, ``.verdict(passed, lines)``, ``.training(metrics)``); when a test phase
-ends this plugin renders it, with the scenario's steps, as pytest-html extras of that test. The
-release gate verdicts also go to the top of the report, since pytest-html folds passed tests.
+``.factsheet(summary)``, ``.verdict(passed, lines)``, ``.training(metrics)``,
+``.evidence_pack(pack, path)``); when a test phase ends this plugin renders it, with the
+scenario's steps, as pytest-html extras of that test. The release gate verdicts also go to the
+top of the report, since pytest-html folds passed tests. An evidence pack is also attached to the
+step that recorded it in the Cucumber JSON (the plugin tells the scenario's ``evidence`` which
+step is running, and the packs travel to the writing process on the test reports).
 Rendering lives in :mod:`mlmonitor_lib.report`; this module only wires it into pytest.
 
 Secrets never reach the report: secret-named metadata is dropped before pytest-html builds its
@@ -22,12 +25,15 @@ from typing import Any
 import pytest
 
 from mlmonitor_lib.report import html
+from mlmonitor_lib.report.cucumber import attach_packs
 from mlmonitor_lib.report.evidence import Evidence, Extra
 from mlmonitor_lib.report.secrets import scrub_file, scrub_metadata, secret_values
 
 TITLE = "Model onboarding acceptance report"
 EVIDENCE_KEY = pytest.StashKey[Evidence]()
 VERDICTS_SENT_KEY = pytest.StashKey[int]()
+PACKS_SENT_KEY = pytest.StashKey[int]()
+STEP_KEY = pytest.StashKey[dict[str, Any]]()
 STEPS_SHOWN_KEY = pytest.StashKey[bool]()
 
 
@@ -35,8 +41,22 @@ STEPS_SHOWN_KEY = pytest.StashKey[bool]()
 def evidence(request: pytest.FixtureRequest) -> Evidence:
     """Where a scenario's steps record what the report shows about it."""
     collected = Evidence()
+    collected.step = request.node.stash.get(STEP_KEY, None)
     request.node.stash[EVIDENCE_KEY] = collected
     return collected
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_bdd_before_step(request: pytest.FixtureRequest, feature: Any, scenario: Any,
+                           step: Any, step_func: Any) -> None:
+    """Tell the scenario's evidence which step runs, as the Cucumber JSON names it (feature
+    file, test name, step line and text): a pack recorded now is attached to this step."""
+    where = {"feature": feature.rel_filename, "scenario": request.node.name,
+             "keyword": step.keyword, "name": step.name, "line": step.line_number}
+    request.node.stash[STEP_KEY] = where
+    collected = request.node.stash.get(EVIDENCE_KEY, None)
+    if collected is not None:
+        collected.step = where
 
 
 # --- configuration -----------------------------------------------------------------------------
@@ -61,11 +81,16 @@ class RunSummary:
         self.config = config
         # Resolved now: a test may chdir before the files are scrubbed at the end.
         self.files = _report_files(config)
+        cucumber = config.getoption("cucumber_json_path", default=None)
+        self.cucumber = (Path(os.path.expandvars(cucumber)).expanduser().absolute()
+                         if cucumber else None)
         self.verdicts: list[dict[str, Any]] = []
+        self.packs: list[dict[str, Any]] = []
         self.outcomes: dict[str, bool] = {}  # nodeid -> failed
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.verdicts += getattr(report, "mlmonitor_verdicts", None) or []
+        self.packs += getattr(report, "mlmonitor_packs", None) or []
         if report.when == "call" or report.failed:
             self.outcomes[report.nodeid] = self.outcomes.get(report.nodeid, False) or report.failed
 
@@ -127,6 +152,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     config.pluginmanager.unregister(run)
     if hasattr(config, "workerinput"):
         return
+    if run.cucumber is not None:
+        for problem in attach_packs(run.cucumber, run.packs):
+            config.get_terminal_writer().line(f"{run.cucumber.name}: {problem}")
     secrets = secret_values()
     for path in run.files:
         masked = scrub_file(path, secrets)
@@ -192,6 +220,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 {**v, "scenario": name} for v in collected.verdicts[sent:]
             ]
             item.stash[VERDICTS_SENT_KEY] = len(collected.verdicts)
+        packs_sent = item.stash.get(PACKS_SENT_KEY, 0)
+        if len(collected.packs) > packs_sent:
+            report.mlmonitor_packs = collected.packs[packs_sent:]  # type: ignore[attr-defined]
+            item.stash[PACKS_SENT_KEY] = len(collected.packs)
     if not _writes_html(item.config):
         return
     rendered: list[Extra] = []

@@ -32,6 +32,8 @@ from mlmonitor_lib.gate.evidence import (
     write_pack,
 )
 
+pytest_plugins = ["pytester"]
+
 REGION = "ca-central-1"
 BUCKET = "evidence-pack-tests"
 ARTIFACT = f"s3://{BUCKET}/models/run-1/output/model.tar.gz"
@@ -399,3 +401,162 @@ def test_a_champion_pack_is_verified_too(tmp_path: Path, s3: boto3.Session) -> N
     assert {c.item: c for c in verify_pack(challenger, s3)}[item].status == "changed"
     champion.unlink()
     assert {c.item: c for c in verify_pack(challenger, s3)}[item].status == "missing"
+
+
+# --- in the report -----------------------------------------------------------------------------
+GATE_FEATURE = """\
+Feature: Gate demo
+  Background:
+    Given a trained model
+
+  Scenario: The release is refused for want of evidence
+    When the release is put to the gate
+    Then the decision is recorded
+
+  Scenario: Another release
+    When the release is put to the gate
+    Then the decision is recorded
+
+  Scenario: No gate here
+    Then the decision is recorded
+"""
+
+GATE_STEPS = '''
+import json
+from pathlib import Path
+
+from pytest_bdd import given, scenarios, then, when
+
+from mlmonitor_lib.gate.evidence import EvidencePack, SignatureFile, SourceFolder, write_pack
+
+scenarios("gate.feature")
+DECISION = json.loads(DECISION_JSON)
+
+
+@given("a trained model")
+def trained(evidence):
+    evidence.training({"accuracy": 0.9})
+
+
+@when("the release is put to the gate")
+def gate(evidence, request):
+    run = "run-" + request.node.name[-7:]
+    pack = EvidencePack(
+        run_id=run, use_case="use_case_demo", use_case_path="use_case_demo",
+        source=SourceFolder(sha256="ab" * 32, files={"train.py": "cd" * 32}),
+        signature=SignatureFile(path="use_case_demo/model_signature.json", sha256="ef" * 32),
+        ids={"endpoint": "ep-<1>"}, decision=DECISION)
+    path = write_pack(Path("reports") / "evidence", pack)
+    evidence.evidence_pack(pack, path)
+
+
+@then("the decision is recorded")
+def recorded():
+    pass
+'''.replace("DECISION_JSON", repr(json.dumps(DECISION)), 1)
+
+
+def run_gate_demo(pytester: pytest.Pytester, *options: str
+                  ) -> tuple[Path, list[dict], pytest.RunResult]:
+    """Run the gate demo with the report plugin: the written HTML, the Cucumber JSON and the
+    run. The plugin comes through a conftest, which xdist's workers load too."""
+    root = str(Path(__file__).resolve().parents[1])
+    pytester.makeconftest(f"import sys\nsys.path.insert(0, {root!r})\n"
+                          'pytest_plugins = ["steps.report"]\n')
+    pytester.makefile(".feature", gate=GATE_FEATURE)
+    pytester.makepyfile(test_gate_demo=GATE_STEPS)
+    report = pytester.path / "reports" / "onboarding.html"
+    cucumber = pytester.path / "reports" / "cucumber.json"
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--html={report}",
+                                "--self-contained-html", f"--cucumberjson={cucumber}", *options)
+    result.assert_outcomes(passed=3)
+    return report, json.loads(cucumber.read_text(encoding="utf-8")), result
+
+
+def attachments(features: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    """(scenario, step) -> embeddings, for every step that has some."""
+    return {(element["name"], step["name"]): step["embeddings"]
+            for feature in features for element in feature["elements"]
+            for step in element["steps"] if step.get("embeddings")}
+
+
+def test_the_cucumber_json_carries_the_pack_on_the_gate_step(pytester: pytest.Pytester) -> None:
+    import base64
+
+    _, features, _ = run_gate_demo(pytester)
+    found = attachments(features)
+    assert sorted(found) == [
+        ("Another release", "the release is put to the gate"),
+        ("The release is refused for want of evidence", "the release is put to the gate")]
+    (embedding,) = found[("The release is refused for want of evidence",
+                          "the release is put to the gate")]
+    assert embedding["mime_type"] == "application/json"
+    run = "run-" + "evidence"[-7:]
+    pack_file = pytester.path / "reports" / "evidence" / f"{run}.json"
+    assert embedding["name"] == f"evidence pack {run}"
+    assert base64.b64decode(embedding["data"]) == pack_file.read_bytes()  # the file as written
+    other = json.loads(base64.b64decode(
+        found[("Another release", "the release is put to the gate")][0]["data"]))
+    assert other["run_id"] == "run-release"
+
+
+def test_under_xdist_the_packs_reach_the_report_and_the_run_says_why_none_is_attached(
+        pytester: pytest.Pytester) -> None:
+    report, features, result = run_gate_demo(pytester, "-p", "xdist", "-n", "1")
+    assert features == []  # pytest-bdd's own limitation
+    assert "evidence-pack" in report.read_text(encoding="utf-8")
+    assert "cucumber.json: 2 evidence pack(s) not attached: the Cucumber JSON holds no " \
+        "scenario" in result.stdout.str()
+
+
+def test_the_html_report_shows_the_pack_summary(pytester: pytest.Pytester) -> None:
+    import html as html_lib
+    import re
+
+    report, _, _ = run_gate_demo(pytester)
+    blob = re.search(r'data-jsonblob="([^"]*)"', report.read_text(encoding="utf-8"))
+    tests = json.loads(html_lib.unescape(blob.group(1)))["tests"]
+    shown = {test_id: "".join(e["content"] for r in runs for e in r["extras"]
+                              if e["format_type"] == "html") for test_id, runs in tests.items()}
+    assert ['class="mlmonitor-evidence evidence-pack"' in page for page in shown.values()] \
+        == [True, True, False]
+    page = next(iter(shown.values()))
+    section = html_lib.unescape(page[page.index('class="mlmonitor-evidence evidence-pack"'):])
+    assert "Release gate decision: REFUSED: overall inconclusive" in section
+    assert re.search(r'<tr class="verdict-inconclusive">.*?accuracy.*?0\.900.*?'
+                     r"\[0\.596, 0\.982\] \(95 %, Wilson\).*?at least 0\.800.*?INCONCLUSIVE"
+                     r".*?about 120</td>", section, re.S)
+    assert "abababababab" in section and "ab" * 32 not in section  # digests shortened
+    assert "reports/evidence/run-" in section
+
+
+def test_a_pack_recorded_outside_a_step_is_shown_not_attached(tmp_path: Path) -> None:
+    from mlmonitor_lib.report.cucumber import attach_packs
+    from mlmonitor_lib.report.evidence import Evidence
+
+    evidence = Evidence()
+    evidence.evidence_pack({"run_id": "r", "decision": DECISION})
+    (extra,) = evidence.render_new()
+    assert "evidence-pack" in extra.content and "not written" in extra.content
+    cucumber = tmp_path / "cucumber.json"
+    cucumber.write_text(json.dumps([{"uri": "x.feature", "elements": [
+        {"id": "test_x", "steps": [{"name": "gate", "line": 4}]}]}]))
+    assert attach_packs(cucumber, evidence.packs) == [
+        "evidence pack r not attached: recorded outside a scenario step"]
+    evidence.step = {"feature": "x.feature", "scenario": "test_x", "name": "gate", "line": 3}
+    evidence.evidence_pack({"run_id": "s"})
+    problem = attach_packs(cucumber, evidence.packs[1:])
+    assert problem == ["evidence pack s not attached: no step 'gate' (line 3) of test_x in "
+                       "x.feature in the Cucumber JSON"]
+
+
+def test_the_pack_summary_escapes_what_it_shows() -> None:
+    from mlmonitor_lib.report import html
+
+    nasty = '<script>alert("x")</script>'
+    fragment = html.evidence_pack_section(
+        {"run_id": nasty, "use_case": nasty, "ids": {nasty: nasty},
+         "data": [{"path": nasty, "role": "test", "sha256": nasty}],
+         "decision": {**DECISION, "verdicts": [{**DECISION["verdicts"][0], "name": nasty}]}},
+        nasty)
+    assert "<script>" not in fragment and "&lt;script&gt;" in fragment

@@ -7,8 +7,10 @@ drawing happens in :meth:`Evidence.render` only when a report is being written.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -52,6 +54,13 @@ class Evidence:
         self._items: list[tuple[str, Any]] = []
         self._rendered = 0
         self.verdicts: list[dict[str, Any]] = []
+        # evidence packs recorded, each with the step that recorded it (the Cucumber JSON
+        # attaches the pack to that step)
+        self.packs: list[dict[str, Any]] = []
+        # the scenario step running now, set by the report plugin: {"feature" (the feature
+        # file as pytest-bdd names it), "scenario" (the test's name), "keyword", "name",
+        # "line"}; None outside a step
+        self.step: dict[str, Any] | None = None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -106,6 +115,20 @@ class Evidence:
         verdict = {"passed": bool(passed), "lines": [str(line) for line in lines]}
         self.verdicts.append(verdict)
         self._items.append(("verdict", verdict))
+
+    def evidence_pack(self, pack: Any, path: str | Path | None = None) -> None:
+        """The release's evidence pack (an ``EvidencePack`` or its dict) and where it was
+        written: shown as a summary, and attached to the step running now (the gate step) in
+        the Cucumber JSON, as the file's bytes when ``path`` exists."""
+        content = json.loads(pack.model_dump_json()) if hasattr(pack, "model_dump_json") \
+            else json.loads(json.dumps(pack, default=str))
+        file = Path(path) if path is not None else None
+        text = (file.read_text(encoding="utf-8") if file is not None and file.is_file()
+                else json.dumps(content, indent=2))
+        record = {"pack": content, "path": None if file is None else str(file),
+                  "json": text, "step": None if self.step is None else dict(self.step)}
+        self.packs.append(record)
+        self._items.append(("evidence_pack", record))
 
     def training(self, metrics: Mapping[str, Any]) -> None:
         """Metrics the training job reported."""
@@ -162,6 +185,9 @@ class Evidence:
 
     def _render_verdict(self, data: dict[str, Any]) -> list[Extra]:
         return [Extra("html", html.verdict_banner(data["passed"], data["lines"]))]
+
+    def _render_evidence_pack(self, data: dict[str, Any]) -> list[Extra]:
+        return [Extra("html", html.evidence_pack_section(data["pack"], data["path"]))]
 
     def _render_training(self, data: dict[str, Any]) -> list[Extra]:
         return [Extra("html", html.training_table(data))]
