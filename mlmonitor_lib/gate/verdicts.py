@@ -55,7 +55,8 @@ DEFAULT_LEVEL = 0.95
 DEFAULT_RESAMPLES = 2000
 DEFAULT_SEED = 20261207
 SEVERITY: dict[str, int] = {"pass": 0, "inconclusive": 1, "fail": 2}
-METHOD_NAMES = {"wilson": "Wilson", "bootstrap": "bootstrap", "newcombe": "Newcombe paired"}
+METHOD_NAMES = {"wilson": "Wilson", "bootstrap": "bootstrap", "newcombe": "Newcombe paired",
+                "none": "no interval"}
 
 
 def verdict_of(low: float, high: float, threshold: float, type: str) -> Verdict:
@@ -298,8 +299,6 @@ def judge_quality(records: Sequence[Any], thresholds: Sequence[Any], classes: Se
     for threshold in normalise_thresholds(thresholds):
         metric, kind, limit = threshold["metric_id"], threshold["type"], threshold["value"]
         given = measured_number((measured or {}).get(metric))
-        if given is None and metric != threshold["metric_id"]:
-            given = measured_number((measured or {}).get(threshold["metric_id"]))
         estimate = coded.metric(metric)
         detail: dict[str, Any] = {}
         if metric in ("log_loss", "brier_score") and coded.scores is None and n:
