@@ -50,9 +50,12 @@ DECISION = {
     }],
     "overall": "inconclusive", "rule": "refuse", "approved": False, "level": 0.95,
 }
-PARAMETERS = {"thresholds": [{"metric_id": "accuracy", "type": "lower_limit", "value": 0.8}],
-              "classes": [0, 1], "measured": {"accuracy": 0.9}, "level": 0.95,
-              "rule": "refuse", "resamples": 200, "seed": 7}
+# as the release gate records them (mlmonitor_lib.usecase.gate.write_evidence)
+PARAMETERS = {"confidence_level": 0.95, "inconclusive": "refuse", "bootstrap_resamples": 200,
+              "seed": 7, "champion_thresholds": [], "class_labels": [0, 1],
+              "quality_thresholds": [{"metric_id": "accuracy", "type": "lower_limit",
+                                      "value": 0.8}],
+              "fairness": None}
 
 
 def make_project(root: Path) -> dict[str, Path]:
@@ -344,22 +347,21 @@ def test_check_lines_read_as_the_cli_prints_them() -> None:
 
 # --- the decision judged again ---------------------------------------------------------------
 def stand_in_judges() -> types.ModuleType:
-    """The shape of mlmonitor_lib.gate.verdicts the recheck calls (accuracy on point
-    estimates only: enough to tell a decision its records do not give)."""
+    """The shape of mlmonitor_lib.gate.verdicts the recheck calls, as the release gate calls
+    it (accuracy on point estimates only: enough to tell a decision its records do not
+    give)."""
     module = types.ModuleType("mlmonitor_lib.gate.verdicts")
 
-    def judge_quality(records: list[dict[str, Any]], *, thresholds: Any, classes: Any,
-                      measured: Any, level: float, resamples: int, seed: int) -> list[dict]:
+    def judge_quality(records: list[dict[str, Any]], thresholds: list[dict], classes: list,
+                      *, measured: dict, level: float, resamples: int, seed: int) -> list[dict]:
+        assert classes == [0, 1] and measured == {"accuracy": 0.9}
+        assert (level, resamples, seed) == (0.95, 200, 7)
         right = sum(r["label"] == r["prediction"] for r in records) / len(records)
-        return [{"name": t["metric_id"], "verdict": "inconclusive" if right >= t["value"]
-                 else "fail"} for t in thresholds]
-
-    def decide(verdicts: list[dict], *, rule: str, level: float) -> dict:
-        worst = "fail" if any(v["verdict"] == "fail" for v in verdicts) else "inconclusive"
-        return {"verdicts": verdicts, "overall": worst, "rule": rule}
+        return [{"name": t["metric_id"], "method": "wilson",
+                 "verdict": "inconclusive" if right >= t["value"] else "fail"}
+                for t in thresholds]
 
     module.judge_quality = judge_quality  # type: ignore[attr-defined]
-    module.decide = decide  # type: ignore[attr-defined]
     return module
 
 
@@ -381,7 +383,7 @@ def test_the_decision_is_judged_again_from_the_pack(
 def test_judges_that_cannot_be_called_leave_the_decision_not_checked(
         written: Path, s3: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> None:
     broken = types.ModuleType("mlmonitor_lib.gate.verdicts")
-    broken.judge_quality = lambda records: []  # type: ignore[attr-defined]
+    broken.judge_quality = lambda records, thresholds: []  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "mlmonitor_lib.gate.verdicts", broken)
     check = verify_pack(written, s3)[-1]
     assert check.status == "not checked" and "TypeError" in check.detail
@@ -560,3 +562,14 @@ def test_the_pack_summary_escapes_what_it_shows() -> None:
          "decision": {**DECISION, "verdicts": [{**DECISION["verdicts"][0], "name": nasty}]}},
         nasty)
     assert "<script>" not in fragment and "&lt;script&gt;" in fragment
+
+
+def test_a_verdict_given_for_want_of_a_measure_is_taken_as_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "mlmonitor_lib.gate.verdicts", stand_in_judges())
+    unmeasured = {"name": "disparate impact of sex", "kind": "fairness", "method": "none",
+                  "verdict": "inconclusive", "detail": {"reason": "not evaluated"}}
+    decision = {**DECISION, "verdicts": [*DECISION["verdicts"], unmeasured]}
+    check = verify_pack(write_pack(tmp_path, new_pack(tmp_path, decision=decision)))[-1]
+    assert (check.status, check.detail) == (
+        "matches", "1 verdict(s) from 10 record(s); 1 given for want of a measure, taken as is")

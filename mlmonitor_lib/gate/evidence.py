@@ -98,9 +98,10 @@ class EvidencePack(_Strict):
     Paths are relative to ``root`` (the project folder when the pack was written) when they
     lie under it; :func:`verify_pack` resolves them against the current folder when ``root``
     no longer exists (an auditor's clone). ``gate_parameters`` holds what the judges were
-    called with (``thresholds``, ``classes``, ``measured``, ``level``, ``rule``,
-    ``resamples``, ``seed``, ``fairness``, ``champion_thresholds``), so the decision can be
-    judged again from the pack alone.
+    called with: the signature's ``release_gate`` section (``confidence_level``,
+    ``inconclusive``, ``bootstrap_resamples``, ``seed``, ``champion_thresholds``), the
+    ``class_labels``, the ``quality_thresholds`` evaluated and the ``fairness`` parameters, so
+    the decision can be judged again from the pack alone (:func:`rejudge`).
     """
 
     format: Literal[1] = FORMAT
@@ -452,25 +453,46 @@ def verify_pack(
 DECISION_ITEM = "gate decision (judged again from the pack's records)"
 
 
-def rejudge(pack: EvidencePack, champion: EvidencePack | None = None) -> dict[str, Any]:
-    """The gate's decision judged again from the pack's records and ``gate_parameters``, as
-    the ``GateDecision``'s dump. The records go to the judges as the pack holds them (the
-    dicts of :mod:`mlmonitor_lib.gate.records`). Needs :mod:`mlmonitor_lib.gate.verdicts`
-    (ImportError otherwise)."""
+def rejudge(pack: EvidencePack, champion: EvidencePack | None = None) -> list[dict[str, Any]]:
+    """The pack's verdicts judged again from its records and ``gate_parameters``, as the
+    release gate judged them (``mlmonitor_lib.usecase.gate.decide``), as dicts. Needs
+    :mod:`mlmonitor_lib.gate.verdicts` (ImportError otherwise)."""
+    from mlmonitor_lib.signature import ChampionThreshold, FairnessParameters
+
     verdicts = importlib.import_module("mlmonitor_lib.gate.verdicts")
     p = pack.gate_parameters
-    level, resamples, seed = p["level"], p.get("resamples"), p.get("seed")
-    found = list(verdicts.judge_quality(
-        pack.gate_records, thresholds=p.get("thresholds", []), classes=p.get("classes"),
-        measured=p.get("measured") or {}, level=level, resamples=resamples, seed=seed))
+    options = {"level": p["confidence_level"], "resamples": p["bootstrap_resamples"],
+               "seed": p["seed"]}
+    classes = p["class_labels"]
+    before = (pack.decision or {}).get("verdicts", [])
+    found = []
+    if p.get("quality_thresholds"):
+        measured = {v.get("metric_id"): v.get("measured") for v in before
+                    if v.get("kind") == "quality"}
+        found += verdicts.judge_quality(pack.gate_records, p["quality_thresholds"], classes,
+                                        measured=measured, **options)
     if p.get("fairness"):
-        found += verdicts.judge_fairness(pack.payload_samples, p["fairness"], level=level,
-                                         resamples=resamples, seed=seed)
+        measured = {(v.get("detail") or {}).get("feature"): v.get("measured") for v in before
+                    if v.get("kind") == "fairness"}
+        found += verdicts.judge_fairness(
+            pack.payload_samples, FairnessParameters.model_validate(p["fairness"]),
+            measured=measured, **options)
     if champion is not None and p.get("champion_thresholds"):
-        found += verdicts.judge_champion(pack.gate_records, champion.gate_records,
-                                         p["champion_thresholds"], level=level,
-                                         resamples=resamples, seed=seed)
-    return _jsonable(verdicts.decide(found, rule=p.get("rule", "refuse"), level=level))
+        found += verdicts.judge_champion(
+            pack.gate_records, champion.gate_records,
+            [ChampionThreshold.model_validate(t) for t in p["champion_thresholds"]], classes,
+            champion=champion.run_id, **options)
+    return [_jsonable(v) for v in found]
+
+
+WORST = ("pass", "inconclusive", "fail")
+
+
+def _without_records(verdict: Mapping[str, Any]) -> bool:
+    """A verdict the gate gave for want of a measure (a monitor not evaluated, a feature
+    OpenScale did not measure): its records cannot give it again, so it is taken as is."""
+    return verdict.get("method") not in ("wilson", "bootstrap") or bool(
+        (verdict.get("detail") or {}).get("reason"))
 
 
 def recheck_decision(pack: EvidencePack, champion: EvidencePack | None = None) -> ItemCheck:
@@ -489,17 +511,22 @@ def recheck_decision(pack: EvidencePack, champion: EvidencePack | None = None) -
     except Exception as exc:  # any failure to judge again is reported, not raised
         return ItemCheck(DECISION_ITEM, "not checked",
                          f"could not judge again: {type(exc).__name__}: {exc}")
-    before = {v.get("name"): v.get("verdict") for v in pack.decision.get("verdicts", [])}
-    after = {v.get("name"): v.get("verdict") for v in again.get("verdicts", [])}
+    recorded = pack.decision.get("verdicts", [])
+    kept = {v.get("name"): v.get("verdict") for v in recorded if _without_records(v)}
+    before = {v.get("name"): v.get("verdict") for v in recorded if not _without_records(v)}
+    after = {v.get("name"): v.get("verdict") for v in again if v.get("name") not in kept}
     differ = [f"{name}: pack {before.get(name) or 'absent'}, now {after.get(name) or 'absent'}"
               for name in sorted(set(before) | set(after), key=str)
               if before.get(name) != after.get(name)]
-    if pack.decision.get("overall") != again.get("overall"):
-        differ.append(f"overall: pack {pack.decision.get('overall')}, now {again.get('overall')}")
+    words = [*after.values(), *kept.values()]
+    overall = max(words, key=lambda w: WORST.index(w) if w in WORST else 1) if words else "pass"
+    if differ and pack.decision.get("overall") != overall:
+        differ.append(f"overall: pack {pack.decision.get('overall')}, now {overall}")
     if differ:
         return ItemCheck(DECISION_ITEM, "changed", "; ".join(differ))
+    note = f"; {len(kept)} given for want of a measure, taken as is" if kept else ""
     return ItemCheck(DECISION_ITEM, "matches",
-                     f"{len(after)} verdict(s) from {len(pack.gate_records)} record(s)")
+                     f"{len(after)} verdict(s) from {len(pack.gate_records)} record(s){note}")
 
 
 # --- the decision as the CLI prints it --------------------------------------------------------
