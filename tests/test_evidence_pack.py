@@ -573,3 +573,38 @@ def test_a_verdict_given_for_want_of_a_measure_is_taken_as_is(
     check = verify_pack(write_pack(tmp_path, new_pack(tmp_path, decision=decision)))[-1]
     assert (check.status, check.detail) == (
         "matches", "1 verdict(s) from 10 record(s); 1 given for want of a measure, taken as is")
+
+
+# --- with the gate's own judges ------------------------------------------------------------------
+def real_decision(records: list[dict[str, Any]]) -> dict[str, Any]:
+    from mlmonitor_lib.gate import verdicts
+
+    found = verdicts.judge_quality(records, PARAMETERS["quality_thresholds"], [0, 1],
+                                   measured={"accuracy": 0.83}, level=0.95, resamples=200,
+                                   seed=7)
+    return verdicts.decide(found, "refuse", 0.95).model_dump(mode="json")
+
+
+def hundred_records(right: int) -> list[dict[str, Any]]:
+    return [{"id": f"{i:016x}", "label": i % 2, "prediction": i % 2 if i < right else 1 - i % 2,
+             "score": 0.8 if i % 2 else 0.2, "probabilities": [0.2, 0.8] if i % 2 else [0.8, 0.2]}
+            for i in range(100)]
+
+
+def test_the_gate_s_own_judges_give_the_pack_s_decision_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    monkeypatch.delitem(sys.modules, "mlmonitor_lib.gate.verdicts")
+    importlib.import_module("mlmonitor_lib.gate.verdicts")
+    records = hundred_records(83)
+    decision = real_decision(records)
+    assert decision["overall"] == "inconclusive"
+    path = write_pack(tmp_path, new_pack(tmp_path, decision=decision, gate_records=records))
+    check = verify_pack(path)[-1]
+    assert (check.status, check.detail) == ("matches", "1 verdict(s) from 100 record(s)")
+    reseal(path, lambda c: c.update(gate_records=hundred_records(40)))
+    check = verify_pack(path)[-1]
+    assert check.status == "changed"
+    assert check.detail == ("accuracy: pack inconclusive, now fail; "
+                            "overall: pack inconclusive, now fail")

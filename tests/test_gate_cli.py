@@ -207,3 +207,20 @@ def test_the_commands_run_as_a_module(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert "REFUSED: overall fail" in done.stdout
 
+
+
+def test_gate_prints_the_gate_s_own_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib
+
+    from test_evidence_pack import hundred_records, real_decision
+
+    monkeypatch.delitem(sys.modules, "mlmonitor_lib.gate.verdicts")
+    verdicts = importlib.import_module("mlmonitor_lib.gate.verdicts")
+    decision = real_decision(hundred_records(83))
+    status, lines = run(capsys, "gate", str(pack_file(tmp_path, decision)))
+    assert status == 2
+    assert lines[2:] == [f"  {line}" for line in
+                         verdicts.GateDecision.model_validate(decision).lines()]
+    assert lines[2].startswith("  accuracy 0.830 [0.74")
+    assert lines[-1].endswith("(signature: release_gate.inconclusive = refuse)")

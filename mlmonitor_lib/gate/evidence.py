@@ -558,8 +558,20 @@ def verdict_line(verdict: Mapping[str, Any]) -> str:
     return line
 
 
+def settled(decision: Mapping[str, Any]) -> dict[str, Any]:
+    """The decision with ``overall`` and ``approved`` as the gate computes them from its
+    verdicts (when the gate's judges are installed), else as the dict has them."""
+    try:
+        verdicts = importlib.import_module("mlmonitor_lib.gate.verdicts")
+        model = verdicts.GateDecision.model_validate(decision)
+    except (ImportError, AttributeError, ValidationError):
+        return dict(decision)
+    return {**decision, "overall": model.overall, "approved": model.approved}
+
+
 def decision_headline(decision: Mapping[str, Any]) -> str:
     """The decision in one line: approved or refused, the overall verdict and the rule."""
+    decision = settled(decision)
     overall, rule = decision.get("overall", "?"), decision.get("rule", "refuse")
     approved = bool(decision.get("approved"))
     level = decision.get("level")
@@ -573,8 +585,8 @@ def decision_headline(decision: Mapping[str, Any]) -> str:
 
 
 def decision_lines(decision: Mapping[str, Any]) -> list[str]:
-    """One line per threshold: the ``GateDecision``'s own ``lines()`` when the gate's judges
-    are installed and the dict is one, else worded from the dict."""
+    """One line per threshold (then the gate's decision line): the ``GateDecision``'s own
+    ``lines()`` when the gate's judges are installed, else worded from the dict."""
     try:
         verdicts = importlib.import_module("mlmonitor_lib.gate.verdicts")
         return [str(line) for line in verdicts.GateDecision.model_validate(decision).lines()]
@@ -584,6 +596,7 @@ def decision_lines(decision: Mapping[str, Any]) -> list[str]:
 
 def decision_exit_code(decision: Mapping[str, Any]) -> int:
     """0 approved, 1 a threshold fails, 2 inconclusive under the rule "refuse"."""
+    decision = settled(decision)
     if decision.get("approved"):
         return 0
     return 1 if decision.get("overall") == "fail" else 2
