@@ -261,7 +261,7 @@ def test_an_untouched_pack_matches_item_by_item(written: Path, s3: boto3.Session
         f"evidence pack {written}", "training data datasets/demo/train.csv",
         "test data datasets/demo/test.csv", f"use-case source {USE_CASE}/ (3 files)",
         f"signature {USE_CASE}/model_signature.json", f"model artifact {ARTIFACT}",
-        "gate decision (judged again from the pack's records)"]
+        "gate decision, judged again from the pack's records"]
     assert checks[-1].status == "not checked" and "not installed" in checks[-1].detail
     assert not any(c.failed for c in checks)
 

@@ -382,7 +382,7 @@ def _check_artifact(artifact: Artifact, session: Any, why_no_session: str) -> It
     item = f"model artifact {artifact.uri}"
     if artifact.sha256 is None:
         return ItemCheck(item, "not checked",
-                         f"the pack holds no digest of it ({artifact.note or 'not read'})")
+                         f"the pack holds no digest of it: {artifact.note or 'not read'}")
     if session is None:
         return ItemCheck(item, "unreachable", why_no_session)
     try:
@@ -450,7 +450,7 @@ def verify_pack(
 
 
 # --- the decision, judged again ---------------------------------------------------------------
-DECISION_ITEM = "gate decision (judged again from the pack's records)"
+DECISION_ITEM = "gate decision, judged again from the pack's records"
 
 
 def rejudge(pack: EvidencePack, champion: EvidencePack | None = None) -> list[dict[str, Any]]:
