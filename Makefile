@@ -37,7 +37,8 @@ data: $(STAMP)
 	$(BIN)/python -m mlmonitor_lib data fetch
 
 onboard: bootstrap
-	$(BIN)/python -m pytest features/onboarding.feature $(if $(USE_CASE),--use-case $(USE_CASE)) \
+	EVIDENCE_DIR=$(CURDIR)/reports/evidence \
+		$(BIN)/python -m pytest features/onboarding.feature $(if $(USE_CASE),--use-case $(USE_CASE)) \
 		$(PYTEST_ARGS) --html=reports/onboarding$(SUFFIX).html --self-contained-html \
 		--cucumberjson=reports/cucumber$(SUFFIX).json
 	@echo "Report: $(CURDIR)/reports/onboarding$(SUFFIX).html (cucumber JSON: reports/cucumber$(SUFFIX).json)"

@@ -34,7 +34,7 @@ Feature: Monitoring the deployed model in Watson OpenScale
       | Cloud Pak for Data |
 
   @gate @accuracy_threshold
-  Scenario Outline: The release gate holds the model to its accuracy threshold, to the point
+  Scenario Outline: OpenScale judges accuracy to the point, and the gate asks for more evidence
     Given the model use case under test
     And the model has been deployed
     And the model is monitored with a quality monitor
@@ -43,12 +43,12 @@ Feature: Monitoring the deployed model in Watson OpenScale
     Then the evaluated accuracy is the share of the logged predictions that match their labels
     And the evaluation finds the accuracy threshold <finding>
     When the release is put to the gate
-    Then the release gate <verdict>
+    Then the gate finds the accuracy threshold undecided, saying how many feedback records would decide
 
     Examples:
-      | side  | finding  | verdict                                                            |
-      | under | breached | refuses the release, naming accuracy, its value and its threshold |
-      | over  | met      | does not refuse the release for accuracy                           |
+      | side  | finding  |
+      | under | breached |
+      | over  | met      |
 
   Scenario: Evaluating with too little feedback says how many records are missing
     Given the model use case under test

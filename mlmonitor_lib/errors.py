@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 class MlMonitorError(Exception):
@@ -77,7 +78,17 @@ class NotEnoughFeedback(EvaluationError):
 
 
 class ReleaseRefused(MlMonitorError):
-    """The release gate refused: one line per breached threshold."""
+    """The release gate refused: one line per threshold, with its interval and verdict.
+    ``decision`` is the gate's decision (``mlmonitor_lib.gate.verdicts.GateDecision``)."""
+
+    def __init__(self, message: str, decision: Any = None) -> None:
+        super().__init__(message)
+        self.decision = decision
+
+
+class ReleaseUndecided(ReleaseRefused):
+    """The release gate could not decide (an interval straddles a threshold) and the
+    signature's rule refuses an inconclusive release: more evidence would decide."""
 
 
 @dataclass(frozen=True)

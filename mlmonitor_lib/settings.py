@@ -198,6 +198,9 @@ class Settings(BaseSettings):
 
     # where runs keep their state files
     state_dir: Path = Path(".mlmonitor")
+    # where every evaluated run writes its evidence pack (<run id>.json): what was approved, on
+    # what evidence (mlmonitor_lib.gate.evidence)
+    evidence_dir: Path = Path("reports/evidence")
 
     @model_validator(mode="after")
     def _aws_region_fallback(self) -> Settings:

@@ -223,6 +223,30 @@ class FairnessMonitor(_Strict):
     parameters: FairnessParameters = Field(default_factory=FairnessParameters)
 
 
+class ChampionThreshold(_Strict):
+    """How much worse than the released model (the champion) a challenger may be on a metric:
+    ``max_drop`` 0.01 = "not lower than the champion's by more than 0.01", judged on the same
+    gate records, paired."""
+
+    metric_id: Literal[QUALITY_METRICS]  # type: ignore[valid-type]
+    max_drop: float = Field(ge=0.0, le=1.0)
+
+
+class ReleaseGate(_Strict):
+    """How the release gate decides (issue #17): each threshold's measure gets an interval at
+    ``confidence_level``; a threshold passes when the whole interval meets it, fails when the
+    whole interval breaches it, and is inconclusive otherwise. ``inconclusive`` says what an
+    inconclusive verdict does to the release: ``refuse`` (the default) or ``warn`` (approved,
+    with the warning in the report). The bootstrap (metrics that are not proportions, and
+    fairness) is seeded, so a decision can be recomputed bit for bit."""
+
+    confidence_level: float = Field(default=0.95, gt=0.5, lt=1.0)
+    inconclusive: Literal["refuse", "warn"] = "refuse"
+    bootstrap_resamples: int = Field(default=2000, ge=200, le=100_000)
+    seed: int = Field(default=20261207, ge=0)
+    champion_thresholds: list[ChampionThreshold] = Field(default_factory=list)
+
+
 class NotSupportedMonitor(_Strict):
     """Drift and explainability: the suite cannot evaluate them faithfully yet, so they may
     only be present switched off (the original project's signatures carry them)."""
@@ -250,6 +274,7 @@ class ModelSignature(_Strict):
     emulated_hyperparameters: dict[str, int | float | str] = Field(default_factory=dict)
     quality_monitor: QualityMonitor
     fairness_monitor: FairnessMonitor | None = None
+    release_gate: ReleaseGate = Field(default_factory=ReleaseGate)
     drift_monitor: NotSupportedMonitor | None = None
     explain_monitor: NotSupportedMonitor | None = None
 

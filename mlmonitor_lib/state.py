@@ -66,6 +66,12 @@ class LifecycleState(BaseModel):
     endpoint_name: str | None = None
     ids: dict[str, str] = Field(default_factory=dict)
     last_evaluation: dict[str, Any] | None = None
+    # what the release gate decides on (mlmonitor_lib.gate.records): the feedback and payload
+    # records logged to the subscription named by records_subscription
+    records_subscription: str | None = None
+    feedback_records: list[dict[str, Any]] = Field(default_factory=list)
+    payload_records: list[dict[str, Any]] = Field(default_factory=list)
+    evidence_pack: str | None = None
     resources: list[Resource] = Field(default_factory=list)
 
 

@@ -6,6 +6,8 @@ outcome with ``target_fixture``; Then steps only assert.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 
@@ -111,16 +113,19 @@ def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence,
 
     made: list[ModelUseCase] = []
 
-    def make(source_dir: str | None = None, **settings_overrides) -> ModelUseCase:
+    def make(source_dir: str | None = None, *, data_dir=None, hyperparameters=None,
+             **settings_overrides) -> ModelUseCase:
         try:
             settings = world.settings_for(ibm_flavour)
         except LookupError as reason:  # a platform tag (@ibm_cloud...) leaves these out
             pytest.fail(f"untagged scenario for another platform: {reason}", pytrace=False)
-        if settings_overrides:
-            settings = settings.model_copy(update=settings_overrides)
+        if not os.environ.get("EVIDENCE_DIR"):  # evidence packs in the scenario's own folder
+            settings_overrides.setdefault("evidence_dir", tmp_path / "evidence")
+        settings = settings.model_copy(update=settings_overrides)
         use_case = ModelUseCase(
             source_dir or use_case_under_test, settings=settings, session=world.session,
-            hyperparameters=budget, state_file=tmp_path / f"state-{len(made)}.json",
+            hyperparameters={**budget, **(hyperparameters or {})}, data_dir=data_dir,
+            state_file=tmp_path / f"state-{len(made)}.json",
         )
         made.append(use_case)
         return use_case

@@ -8,6 +8,7 @@ import pytest
 from pytest_bdd import given, scenarios, then, when
 
 from mlmonitor_lib.errors import ReleaseRefused
+from steps.common_steps import decision_of
 from steps.outcomes import Outcome, refusal
 
 if TYPE_CHECKING:
@@ -92,26 +93,28 @@ def disparate_impact_about_half(outcome: Outcome, population: dict) -> None:
 
 @then("the release gate refuses the release, naming the feature, both groups, the measured "
       "disparate impact and the threshold")
-def gate_refuses_for_fairness(outcome: Outcome, population: dict, use_case: ModelUseCase
-                              ) -> None:
+def gate_refuses_for_fairness(outcome: Outcome, population: dict) -> None:
+    """A certain breach: the whole interval of the disparate impact is under the threshold;
+    the refusal's line for the feature names both groups, the measure and the threshold."""
     refused = refusal(outcome)
     assert isinstance(refused, ReleaseRefused), repr(refused)
     feature = population["feature"]
-    (violation,) = [v for v in use_case.state.last_evaluation["violations"]
-                    if v["feature"] == feature.feature]
-    lines = [line for line in str(refused).splitlines()[1:] if feature.feature in line]
-    assert len(lines) == 1, str(refused)
+    (verdict,) = [v for v in refused.decision.verdicts
+                  if v.kind == "fairness" and v.detail.get("feature") == feature.feature]
+    assert verdict.verdict == "fail" and verdict.high < feature.threshold, verdict
+    (line,) = [line for line in str(refused).splitlines() if line.strip() == verdict.line()]
     for group in (*feature.minority, *feature.majority):
-        assert str(group) in lines[0], lines[0]
-    assert f"{violation['value']:.2f}" in lines[0] and f"{feature.threshold:.2f}" in lines[0]
+        assert str(group) in line, line
+    assert f"{verdict.estimate:.3f}" in line and f"{feature.threshold:.3f}" in line, line
 
 
-@then("the release gate refuses the release, saying how many more requests fairness needs")
-def gate_refuses_for_too_few_requests(outcome: Outcome, use_case: ModelUseCase) -> None:
-    refused = refusal(outcome)
-    assert isinstance(refused, ReleaseRefused), repr(refused)
+@then("the gate finds fairness undecided, saying how many requests it needs")
+def fairness_undecided_for_too_few_requests(outcome: Outcome, use_case: ModelUseCase) -> None:
+    """OpenScale measures no disparate impact below ``min_records``: no evidence is not a pass,
+    and the gate says how many payload records it needs."""
+    decision = decision_of(outcome)
     needed = use_case.signature.fairness_monitor.parameters.min_records
-    have = use_case.wos.payload_record_count()
-    unmeasured = [v for v in use_case.state.last_evaluation["violations"] if v["feature"]]
-    assert unmeasured and all(v["min_records"] == needed for v in unmeasured), unmeasured
-    assert f"store {needed - have} more" in str(refused), str(refused)
+    fairness = [v for v in decision.verdicts if v.kind == "fairness"]
+    assert fairness and all(v.verdict == "inconclusive" for v in fairness), fairness
+    assert all(v.records_to_decide == needed for v in fairness), fairness
+    assert all(f"about {needed} records would decide" in v.line() for v in fairness)

@@ -32,13 +32,14 @@ from mlmonitor_lib.errors import (
 from mlmonitor_lib.settings import Settings
 from mlmonitor_lib.signature import ModelSignature, load_signature
 from mlmonitor_lib.state import LifecycleState, StateStore
-from mlmonitor_lib.usecase import display, governance, monitoring, serving, training
+from mlmonitor_lib.usecase import display, gate, governance, monitoring, serving, training
 from mlmonitor_lib.usecase.port import TestSet, UseCaseProfile
 from mlmonitor_lib.usecase.profiles import profile_for
 
 if TYPE_CHECKING:
     import boto3
 
+    from mlmonitor_lib.gate.verdicts import GateDecision
     from mlmonitor_lib.ibm.factsheets import AssetSummary
     from mlmonitor_lib.ibm.openscale import EvaluationResult, OpenScaleMonitor
 
@@ -281,12 +282,16 @@ class ModelUseCase:
         self._require("monitored", "evaluate", "monitor")
         return monitoring.evaluate(self)
 
-    def release_gate(self) -> EvaluationResult:
-        """The release decision: the last evaluation must meet every threshold. Refusal names
-        each breach on its own line: metric, measured value, threshold."""
+    def release_gate(self, champion: str | Path | None = None) -> GateDecision:
+        """The release decision on the last evaluation: each threshold passes, fails or is
+        inconclusive on its interval; approved when all pass (or, under the signature's
+        ``warn`` rule, none fails). With ``champion`` (the evidence pack of the released model)
+        the thresholds relative to it are judged too, paired on the same records. A refusal
+        (:class:`ReleaseRefused`, or :class:`ReleaseUndecided` for an inconclusive one) names
+        each threshold on its own line: measure, interval, threshold, verdict, and the rule."""
         if not self.state.evaluated or self.state.last_evaluation is None:
             raise LifecycleError("release_gate() needs an evaluation: run evaluate() first")
-        return monitoring.release_gate(self)
+        return gate.release_gate(self, champion)
 
     # ----------------------------------------------------------------------------- cleanup
     def still_existing(self) -> list[str]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mlmonitor_lib.errors import LifecycleError, NotEnoughFeedback, ReleaseRefused
+from mlmonitor_lib.errors import LifecycleError, NotEnoughFeedback
+from mlmonitor_lib.gate import records
+from mlmonitor_lib.usecase import gate
 from mlmonitor_lib.usecase.context import StageContext
 from mlmonitor_lib.usecase.display import say
 from mlmonitor_lib.usecase.serving import score_batches
@@ -65,7 +67,25 @@ def store_payload(uc: StageContext, inputs: Any) -> int:
         uc.profile.record_values(inputs), [p.answered[0] for p in predictions],
         [p.answered[1] for p in predictions], times, input_fields=uc.profile.record_fields())
     _save_wos_ids(uc)
+    fairness = uc.signature.fairness_monitor
+    monitored = [f.feature for f in fairness.parameters.features] if (
+        fairness is not None and fairness.enabled) else []
+    _keep_records(uc, payload=records.payload_samples(
+        inputs, predictions, uc.signature.signature.feature_columns, monitored))
     return stored
+
+
+def _keep_records(uc: StageContext, *, feedback: list[dict[str, Any]] | None = None,
+                  payload: list[dict[str, Any]] | None = None) -> None:
+    """Add what was just logged to the gate records of the current subscription (those of an
+    earlier subscription, deleted since, are dropped: OpenScale no longer holds them)."""
+    subscription = uc.wos.ids.get("subscription")
+    same = uc.state.records_subscription == subscription
+    uc.store.update(
+        records_subscription=subscription,
+        feedback_records=[*(uc.state.feedback_records if same else []), *(feedback or [])],
+        payload_records=[*(uc.state.payload_records if same else []), *(payload or [])],
+    )
 
 
 def configure_quality_monitor(uc: StageContext) -> dict[str, str]:
@@ -122,6 +142,8 @@ def log_feedback(uc: StageContext, num_samples: int, offset: int, labels: Any) -
         uc.profile.record_values(batch.inputs), given, [p.answered[0] for p in predictions],
         [p.answered[1] for p in predictions], input_fields=uc.profile.record_fields())
     _save_wos_ids(uc)
+    _keep_records(uc, feedback=records.feedback_records(
+        batch.inputs, given, predictions, uc.signature.signature.class_labels))
     return {"stored": stored, "labels": given, "predictions": [p.label for p in predictions]}
 
 
@@ -141,20 +163,7 @@ def evaluate(uc: StageContext) -> EvaluationResult:
             raise NotEnoughFeedback(have, needed)
     result = uc.wos.evaluate()
     uc.store.update(evaluated=True, last_evaluation=result.model_dump(mode="json"))
-    return result
-
-
-def release_gate(uc: StageContext) -> EvaluationResult:
-    """The last evaluation, refused with one line per breach."""
-    from mlmonitor_lib.ibm.openscale import EvaluationResult
-
-    result = EvaluationResult.model_validate(uc.state.last_evaluation)
-    if not result.passed:
-        lines = "\n".join(f"  {violation}" for violation in result.violations)
-        raise ReleaseRefused(
-            f"release refused: {len(result.violations)} threshold(s) breached "
-            f"for {uc.state.endpoint_name}:\n{lines}"
-        )
+    gate.record(uc, result)
     return result
 
 

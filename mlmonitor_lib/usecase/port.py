@@ -83,6 +83,11 @@ class UseCaseProfile(Protocol):
         """The held-out examples the endpoint is scored and monitored with."""
         ...
 
+    def data_files(self, data_dir: Path) -> list[tuple[Path, str]]:
+        """Each governed file with its role (``training``, ``test`` or ``source``), for the
+        evidence pack."""
+        ...
+
     def request_body(self, inputs: Any) -> bytes:
         """The body of one scoring request, in the signature's ``aws_runtime.content_type``."""
         ...

@@ -97,6 +97,12 @@ class MnistProfile:
                 f"{list(inputs.shape[1:])}: set image_shape to what the model reads")
         return TestSet(inputs, labels)
 
+    def data_files(self, data_dir: Path) -> list[tuple[Path, str]]:
+        from mlmonitor_lib.datasets.checksums import MNIST_CHECKSUMS
+
+        return [(Path(data_dir) / name, "test" if name.startswith("t10k") else "training")
+                for name in MNIST_CHECKSUMS]
+
     def request_body(self, inputs: Any) -> bytes:
         return images_body(inputs)
 

@@ -87,6 +87,13 @@ class TabularProfile:
         inputs = [[row[c] for c in self.features] for row in rows]
         return TestSet(inputs, np.array(labels))
 
+    def data_files(self, data_dir: Path) -> list[tuple[Path, str]]:
+        from mlmonitor_lib.datasets.tabular import TEST_FILE, TRAIN_FILE, source_name
+
+        data_dir = Path(data_dir)
+        return [(data_dir / source_name(self.signature.datasets.source), "source"),
+                (data_dir / TRAIN_FILE, "training"), (data_dir / TEST_FILE, "test")]
+
     def request_body(self, inputs: Any) -> bytes:
         rows = [list(row) for row in inputs]
         if self.signature.aws_runtime.content_type == "text/csv":
