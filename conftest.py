@@ -26,6 +26,7 @@ PACES = ("instant", "realistic")  # mlmonitor_lib.emulators.pace.PACES (not impo
 pytest_plugins = [
     "steps.fixtures",
     "steps.common_steps",  # the generic steps; each area's own sit in steps/test_<area>_bdd.py
+    "steps.monitoring_steps",  # monitoring and release-gate steps several features share
     "steps.report",
 ]
 

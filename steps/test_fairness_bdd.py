@@ -8,7 +8,7 @@ import pytest
 from pytest_bdd import given, scenarios, then, when
 
 from mlmonitor_lib.errors import ReleaseRefused
-from steps.common_steps import decision_of
+from steps.monitoring_steps import decision_of
 from steps.outcomes import Outcome, refusal
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from mlmonitor_lib.errors import ReleaseRefused, ReleaseUndecided
-from steps.common_steps import decision_of, record_gate, verdict_on
+from steps.monitoring_steps import decision_of, record_gate, verdict_on
 from steps.outcomes import Outcome, attempt, refusal
 
 if TYPE_CHECKING:
