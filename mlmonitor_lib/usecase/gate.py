@@ -79,8 +79,10 @@ def _fairness(uc: StageContext, evaluation: EvaluationResult,
         if result is None or result.disparate_impact is None:
             reason = ("the fairness monitor was not evaluated" if result is None else
                       f"OpenScale measured none ({result.message or 'no value'})")
-            needed = getattr(result, "min_records", None) or (
-                params.min_records if params is not None else None)
+            # more payload records decide a run OpenScale could not measure; a monitor never
+            # evaluated needs configuring first, which the reason says
+            needed = None if result is None else (result.min_records or (
+                params.min_records if params is not None else None))
             verdict = verdict.model_copy(update={
                 "verdict": "inconclusive", "low": math.nan, "high": math.nan,
                 "records_to_decide": needed if needed and needed > verdict.records else None,
