@@ -12,19 +12,16 @@ import pytest
 
 from mlmonitor_lib.emulators.openscale import fairness as emulated_fairness
 from mlmonitor_lib.emulators.openscale.quality import binary_quality, quality_metrics
-from mlmonitor_lib.gate.statistics import (
-    CodedRecords,
+from mlmonitor_lib.gate.fairness import disparate_impact
+from mlmonitor_lib.gate.intervals import (
     Interval,
     bootstrap_interval,
-    disparate_impact,
-    mcnemar_exact_p,
-    newcombe_paired_interval,
-    paired_difference,
     proportion_interval,
-    quality_metric,
     records_to_decide,
     wilson_bounds,
 )
+from mlmonitor_lib.gate.metrics import CodedRecords, quality_metric
+from mlmonitor_lib.gate.paired import mcnemar_exact_p, newcombe_paired_interval, paired_difference
 from mlmonitor_lib.signature import QUALITY_METRICS_BY_PROBLEM
 
 Z95 = 1.959963984540054

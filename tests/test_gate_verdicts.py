@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from mlmonitor_lib.gate.statistics import disparate_impact, wilson_bounds
+from mlmonitor_lib.gate.fairness import disparate_impact
+from mlmonitor_lib.gate.intervals import wilson_bounds
 from mlmonitor_lib.gate.verdicts import (
     GateDecision,
     ThresholdVerdict,

@@ -1,9 +1,23 @@
 """The release gate: pass, fail or "not enough evidence", and the evidence a release rests on.
 
-- :mod:`.statistics`: the numbers (metrics recomputed from the gate records as OpenScale defines
-  them, Wilson and bootstrap intervals, paired champion differences, how many records decide);
+The numbers:
+
+- :mod:`.intervals`: Wilson and bootstrap intervals, and how many records would decide;
+- :mod:`.metrics`: OpenScale's quality metrics recomputed from the gate records;
+- :mod:`.fairness`: fairness groups and disparate impact recomputed from the payload records;
+- :mod:`.paired`: the challenger minus the champion on the same records (Newcombe, McNemar,
+  paired bootstrap).
+
+The judgement:
+
 - :mod:`.verdicts`: one three-way verdict per threshold and the gate's decision, with the lines
   the CLI, the error and the report print.
+
+The evidence:
+
+- :mod:`.records`: the gate records the library keeps;
+- :mod:`.digests`: SHA-256 of files, folders and S3 objects;
+- :mod:`.evidence`: the evidence pack, built, written, read and verified.
 
 Importing this package imports nothing (numpy, pydantic and scipy load with the modules that use
 them), so ``import mlmonitor_lib`` stays cheap.

@@ -2,7 +2,7 @@
 
 Why three: a gate that compares a point estimate with a threshold "passes" a model whose
 accuracy, measured on 100 records at 0.83, could truly be 0.75. Here every threshold is judged on
-its interval (:mod:`.statistics`): *pass* when the whole interval meets the threshold, *fail*
+its interval (:mod:`.intervals`): *pass* when the whole interval meets the threshold, *fail*
 when the whole interval breaches it, *inconclusive* otherwise, with the number of records that
 would decide. The decision is the worst verdict (fail, then inconclusive, then pass); what an
 inconclusive verdict does to a release is the signature's choice
@@ -30,20 +30,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
-from mlmonitor_lib.gate.statistics import (
-    DENOMINATORS,
-    LOWER_IS_BETTER,
-    PROPORTIONS,
-    CodedRecords,
-    FairnessGroups,
+from mlmonitor_lib.gate.fairness import FairnessGroups, group_label
+from mlmonitor_lib.gate.intervals import (
     Interval,
     bootstrap_interval,
-    canonical_metric,
-    group_label,
-    paired_difference,
     proportion_interval,
     records_to_decide,
 )
+from mlmonitor_lib.gate.metrics import DENOMINATORS, PROPORTIONS, CodedRecords, canonical_metric
+from mlmonitor_lib.gate.paired import LOWER_IS_BETTER, paired_difference
 from mlmonitor_lib.thresholds import measured_number, normalise_thresholds
 
 Verdict = Literal["pass", "fail", "inconclusive"]
@@ -252,7 +247,7 @@ def _score(record: Any, classes: Sequence[Any]) -> float | None:
 
 def code_records(records: Sequence[Any], classes: Sequence[Any]) -> CodedRecords:
     """Gate records (``{"id", "label", "prediction", "score", "probabilities"}`` dicts or
-    objects with those attributes) coded for :mod:`.statistics`."""
+    objects with those attributes) coded for :mod:`.metrics`."""
     return CodedRecords.of([_field(r, "label") for r in records],
                            [_field(r, "prediction") for r in records],
                            [_score(r, classes) for r in records], classes)
