@@ -46,9 +46,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mlmonitor_lib.gate.decision import ThresholdVerdict  # noqa: E402
 from mlmonitor_lib.gate.verdicts import (  # noqa: E402
     DEFAULT_SEED,
-    ThresholdVerdict,
     judge_fairness,
     judge_quality,
 )

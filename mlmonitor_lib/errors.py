@@ -79,7 +79,7 @@ class NotEnoughFeedback(EvaluationError):
 
 class ReleaseRefused(MlMonitorError):
     """The release gate refused: one line per threshold, with its interval and verdict.
-    ``decision`` is the gate's decision (``mlmonitor_lib.gate.verdicts.GateDecision``)."""
+    ``decision`` is the gate's decision (``mlmonitor_lib.gate.decision.GateDecision``)."""
 
     def __init__(self, message: str, decision: Any = None) -> None:
         super().__init__(message)

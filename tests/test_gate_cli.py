@@ -216,11 +216,12 @@ def test_gate_prints_the_gate_s_own_lines(tmp_path: Path, monkeypatch: pytest.Mo
     from test_evidence_pack import hundred_records, real_decision
 
     monkeypatch.delitem(sys.modules, "mlmonitor_lib.gate.verdicts")
-    verdicts = importlib.import_module("mlmonitor_lib.gate.verdicts")
+    importlib.import_module("mlmonitor_lib.gate.verdicts")
+    from mlmonitor_lib.gate.decision import GateDecision
+
     decision = real_decision(hundred_records(83))
     status, lines = run(capsys, "gate", str(pack_file(tmp_path, decision)))
     assert status == 2
-    assert lines[2:] == [f"  {line}" for line in
-                         verdicts.GateDecision.model_validate(decision).lines()]
+    assert lines[2:] == [f"  {line}" for line in GateDecision.model_validate(decision).lines()]
     assert lines[2].startswith("  accuracy 0.830 [0.74")
     assert lines[-1].endswith("(signature: release_gate.inconclusive = refuse)")

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from mlmonitor_lib.gate.decision import GateDecision, ThresholdVerdict
 from mlmonitor_lib.gate.fairness import disparate_impact
 from mlmonitor_lib.gate.intervals import wilson_bounds
 from mlmonitor_lib.gate.verdicts import (
-    GateDecision,
-    ThresholdVerdict,
     decide,
     judge_champion,
     judge_fairness,

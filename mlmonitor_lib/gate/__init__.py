@@ -10,8 +10,10 @@ The numbers:
 
 The judgement:
 
-- :mod:`.verdicts`: one three-way verdict per threshold and the gate's decision, with the lines
-  the CLI, the error and the report print.
+- :mod:`.decision`: what the gate decides, one three-way verdict per threshold and the decision
+  over them, with the lines the CLI, the error and the report print;
+- :mod:`.verdicts`: the judges that give the verdicts from the gate records (quality, fairness,
+  champion), and the decision over them.
 
 The evidence:
 

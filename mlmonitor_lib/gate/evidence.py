@@ -560,10 +560,11 @@ def verdict_line(verdict: Mapping[str, Any]) -> str:
 
 def settled(decision: Mapping[str, Any]) -> dict[str, Any]:
     """The decision with ``overall`` and ``approved`` as the gate computes them from its
-    verdicts (when the gate's judges are installed), else as the dict has them."""
+    verdicts (when :mod:`mlmonitor_lib.gate.decision` loads and reads the dict), else as the
+    dict has them."""
     try:
-        verdicts = importlib.import_module("mlmonitor_lib.gate.verdicts")
-        model = verdicts.GateDecision.model_validate(decision)
+        models = importlib.import_module("mlmonitor_lib.gate.decision")
+        model = models.GateDecision.model_validate(decision)
     except (ImportError, AttributeError, ValidationError):
         return dict(decision)
     return {**decision, "overall": model.overall, "approved": model.approved}
@@ -586,10 +587,11 @@ def decision_headline(decision: Mapping[str, Any]) -> str:
 
 def decision_lines(decision: Mapping[str, Any]) -> list[str]:
     """One line per threshold (then the gate's decision line): the ``GateDecision``'s own
-    ``lines()`` when the gate's judges are installed, else worded from the dict."""
+    ``lines()`` when :mod:`mlmonitor_lib.gate.decision` loads and reads the dict, else worded
+    from the dict."""
     try:
-        verdicts = importlib.import_module("mlmonitor_lib.gate.verdicts")
-        return [str(line) for line in verdicts.GateDecision.model_validate(decision).lines()]
+        models = importlib.import_module("mlmonitor_lib.gate.decision")
+        return [str(line) for line in models.GateDecision.model_validate(decision).lines()]
     except (ImportError, AttributeError, ValidationError):
         return [verdict_line(v) for v in decision.get("verdicts", [])]
 

@@ -24,7 +24,7 @@ from mlmonitor_lib.usecase.display import say
 from mlmonitor_lib.usecase.port import PROJECT_ROOT
 
 if TYPE_CHECKING:
-    from mlmonitor_lib.gate.verdicts import GateDecision, ThresholdVerdict
+    from mlmonitor_lib.gate.decision import GateDecision, ThresholdVerdict
     from mlmonitor_lib.ibm.openscale import EvaluationResult
 
 
@@ -93,7 +93,7 @@ def _fairness(uc: StageContext, evaluation: EvaluationResult,
 
 def _no_evidence(metric_id: str, kind: str, limit: float, family: str, gate: Any,
                  reason: str) -> ThresholdVerdict:
-    from mlmonitor_lib.gate.verdicts import ThresholdVerdict
+    from mlmonitor_lib.gate.decision import ThresholdVerdict
 
     return ThresholdVerdict(
         name=metric_id, kind=family, metric_id=metric_id, type=kind, threshold=limit,
@@ -147,7 +147,7 @@ def record(uc: StageContext, evaluation: EvaluationResult) -> GateDecision:
 def release_gate(uc: StageContext, champion: Path | str | None = None) -> GateDecision:
     """The decision on the last evaluation (against ``champion``'s evidence pack when named):
     approved, or refused with one line per threshold and the rule applied."""
-    from mlmonitor_lib.gate.verdicts import GateDecision
+    from mlmonitor_lib.gate.decision import GateDecision
     from mlmonitor_lib.ibm.openscale import EvaluationResult
 
     evaluation = uc.state.last_evaluation

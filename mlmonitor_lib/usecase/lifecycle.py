@@ -39,7 +39,7 @@ from mlmonitor_lib.usecase.profiles import profile_for
 if TYPE_CHECKING:
     import boto3
 
-    from mlmonitor_lib.gate.verdicts import GateDecision
+    from mlmonitor_lib.gate.decision import GateDecision
     from mlmonitor_lib.ibm.factsheets import AssetSummary
     from mlmonitor_lib.ibm.openscale import EvaluationResult, OpenScaleMonitor
 
