@@ -238,7 +238,8 @@ def _artifact_session(args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def _evidence_verify(args: argparse.Namespace) -> int:
-    from mlmonitor_lib.gate.evidence import read_pack, verify_pack
+    from mlmonitor_lib.gate.evidence import read_pack
+    from mlmonitor_lib.gate.verify import verify_pack
 
     pack = read_pack(args.file)
     session, why = _artifact_session(args)
@@ -316,12 +317,8 @@ def _gate_decision(path: Path) -> tuple[dict[str, Any], str, Any]:
 
 
 def _gate(args: argparse.Namespace) -> int:
-    from mlmonitor_lib.gate.evidence import (
-        decision_exit_code,
-        decision_headline,
-        decision_lines,
-        read_pack,
-    )
+    from mlmonitor_lib.gate.evidence import read_pack
+    from mlmonitor_lib.gate.printing import decision_exit_code, decision_headline, decision_lines
 
     decision, where, pack = _gate_decision(args.file)
     print(where)

@@ -128,7 +128,7 @@ def change_item(use_case: ModelUseCase, item: str, request) -> None:
 @then(parsers.parse("verifying the evidence pack names the {item} as changed, and nothing "
                     "else"))
 def verify_names_the_change(use_case: ModelUseCase, item: str) -> None:
-    from mlmonitor_lib.gate.evidence import verify_pack
+    from mlmonitor_lib.gate.verify import verify_pack
 
     checks = verify_pack(use_case.state.evidence_pack, session=use_case.session)
     changed = [c for c in checks if c.failed]

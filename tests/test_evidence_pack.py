@@ -24,13 +24,12 @@ from mlmonitor_lib.gate import digests
 from mlmonitor_lib.gate.evidence import (
     EvidenceError,
     EvidencePack,
-    ItemCheck,
     build_pack,
     pack_digest,
     read_pack,
-    verify_pack,
     write_pack,
 )
+from mlmonitor_lib.gate.verify import ItemCheck, verify_pack
 
 pytest_plugins = ["pytester"]
 

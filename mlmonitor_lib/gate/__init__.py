@@ -19,7 +19,9 @@ The evidence:
 
 - :mod:`.records`: the gate records the library keeps;
 - :mod:`.digests`: SHA-256 of files, folders and S3 objects;
-- :mod:`.evidence`: the evidence pack, built, written, read and verified.
+- :mod:`.evidence`: the evidence pack's model, built, written and read;
+- :mod:`.verify`: a pack verified item by item, and its decision judged again from its records;
+- :mod:`.printing`: a recorded decision's headline, lines and exit code, from its dict.
 
 Importing this package imports nothing (numpy, pydantic and scipy load with the modules that use
 them), so ``import mlmonitor_lib`` stays cheap.

@@ -410,7 +410,7 @@ def evidence_pack_section(pack: Mapping[str, Any], path: str | None = None) -> s
     (estimate, interval, threshold, verdict, records, records that would decide), the
     digests of what was approved (shortened; the pack holds them whole) and where the pack
     is, so a reader can run ``python -m mlmonitor_lib evidence verify`` on it."""
-    from mlmonitor_lib.gate.evidence import decision_headline
+    from mlmonitor_lib.gate.printing import decision_headline
 
     decision = pack.get("decision") or {}
     overall, approved = decision.get("overall"), bool(decision.get("approved"))
