@@ -47,7 +47,7 @@ def loopback_settings(aws_url: str, bucket: str, ibm: IbmServices, ibm_url: str,
     return Settings.load(
         **aws_settings(aws_url, bucket),
         wos_url=None, factsheets_url=None, auth_endpoint=None, api_key=None,
-        wos_instance_id=None, state_dir=state_dir,
+        wos_instance_id=None, state_dir=state_dir, evidence_dir=state_dir.parent / "evidence",
         **ibm.settings("prem", {CP4D_URL: ibm_url}),
         **wait_settings(pace or Pace.from_env()),
     )

@@ -107,7 +107,8 @@ class MockWorld:
             bucket_name=self.bucket, wos_url=None, factsheets_url=None, auth_endpoint=None,
             iam_url=SAAS_IAM_URL,
             aws_role=f"arn:aws:iam::{ACCOUNT_ID}:role/{ROLE_NAME}",
-            state_dir=self.workdir / "state", **self.ibm.settings(flavour),
+            state_dir=self.workdir / "state", evidence_dir=self.workdir / "evidence",
+            **self.ibm.settings(flavour),
             **wait_settings(self.pace),
         )
 
