@@ -552,10 +552,10 @@ def test_a_pack_recorded_outside_a_step_is_shown_not_attached(tmp_path: Path) ->
 
 
 def test_the_pack_summary_escapes_what_it_shows() -> None:
-    from mlmonitor_lib.report import html
+    from mlmonitor_lib.report import html_pack
 
     nasty = '<script>alert("x")</script>'
-    fragment = html.evidence_pack_section(
+    fragment = html_pack.evidence_pack_section(
         {"run_id": nasty, "use_case": nasty, "ids": {nasty: nasty},
          "data": [{"path": nasty, "role": "test", "sha256": nasty}],
          "decision": {**DECISION, "verdicts": [{**DECISION["verdicts"][0], "name": nasty}]}},

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from mlmonitor_lib.report import html, secrets
+from mlmonitor_lib.report import html, html_cloud, html_metrics, html_model, secrets
 from mlmonitor_lib.report.evidence import Evidence
 from mlmonitor_lib.report.figures import PNG_SIGNATURE, confusion_matrix_png, data_uri, gray_png
 from mlmonitor_lib.report.tables import per_class_accuracy, threshold_rows
@@ -333,16 +333,16 @@ def test_fragments_escape_everything() -> None:
     nasty = '<script>alert("x")</script>'
     rows = threshold_rows({nasty: 1.0}, [])
     fragments = [
-        html.metrics_table(rows),
+        html_metrics.metrics_table(rows),
         html.steps_list({"feature": nasty, "name": nasty,
                          "steps": [{"keyword": "Given", "name": nasty, "status": "passed"}]}),
-        html.resources_table([{"service": nasty, "kind": nasty, "id": nasty,
-                               "created_at": datetime.now(UTC), "deleted_at": None}]),
-        html.factsheet_section({"name": nasty, "deployments": [{nasty: nasty}],
-                                "hyperparameters": {nasty: nasty}}),
+        html_cloud.resources_table([{"service": nasty, "kind": nasty, "id": nasty,
+                                     "created_at": datetime.now(UTC), "deleted_at": None}]),
+        html_cloud.factsheet_section({"name": nasty, "deployments": [{nasty: nasty}],
+                                      "hyperparameters": {nasty: nasty}}),
         html.verdict_banner(True, [nasty]),
-        html.training_table({nasty: nasty}),
-        html.samples_grid([("data:image/png;base64,AAAA", nasty, nasty)], 1),
+        html_model.training_table({nasty: nasty}),
+        html_model.samples_grid([("data:image/png;base64,AAAA", nasty, nasty)], 1),
         html.gate_summary([{"passed": False, "lines": [nasty], "scenario": nasty}], 0, 1),
     ]
     for fragment in fragments:

@@ -27,7 +27,7 @@ pytest_plugins = ["pytester"]
 HERE = Path(__file__).resolve().parent
 TIMEOUT = 180  # seconds; a loaded CI machine starts Chromium slowly
 WIDTH, HEIGHT = 1280, 3200
-VERDICT_FAILED_BG = (0xFB, 0xE3, 0xE4)  # mlmonitor_lib.report.html.RED_BG
+VERDICT_FAILED_BG = (0xFB, 0xE3, 0xE4)  # mlmonitor_lib.report.html_base.RED_BG
 BLUES_DARKEST = (8, 48, 107)  # matplotlib "Blues" at its maximum: the matrix's diagonal
 
 

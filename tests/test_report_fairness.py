@@ -6,7 +6,7 @@ the gate's own judge; shown with an evaluation that has fairness, absent from on
 from __future__ import annotations
 
 from mlmonitor_lib.ibm.openscale import EvaluationResult, FairnessGroup, FairnessResult
-from mlmonitor_lib.report import html
+from mlmonitor_lib.report import html_metrics
 from mlmonitor_lib.report.evidence import Evidence
 from mlmonitor_lib.report.tables import fairness_rows
 from mlmonitor_lib.thresholds import fairness_violations, violations_of
@@ -52,7 +52,7 @@ def test_rows_show_the_reference_then_each_monitored_group_judged_like_the_gate(
 
 
 def test_the_table_says_ratio_percent_threshold_and_breach_in_words():
-    page = html.fairness_table(fairness_rows([sex(), age()]))
+    page = html_metrics.fairness_table(fairness_rows([sex(), age()]))
     assert 'class="fairness-table"' in page
     assert "0.50 (50.0 %)" in page and "at least 0.80 (80.0 %)" in page
     assert "40.0 %" in page and "80.0 %" in page  # the groups' favourable rates
@@ -62,12 +62,13 @@ def test_the_table_says_ratio_percent_threshold_and_breach_in_words():
 
 def test_an_unmeasured_feature_is_a_breach_that_says_why():
     why = "Payload logging table rows 4 are less than the minimum rows 20"
-    page = html.fairness_table(fairness_rows([sex(None, message=why)]))
+    page = html_metrics.fairness_table(fairness_rows([sex(None, message=why)]))
     assert f"\u2718 NOT MEASURED: {why}" in page and "not measured" in page
 
 
 def test_names_from_the_service_are_escaped():
-    page = html.fairness_table(fairness_rows([sex().model_copy(update={"feature": "<b>x"})]))
+    renamed = sex().model_copy(update={"feature": "<b>x"})
+    page = html_metrics.fairness_table(fairness_rows([renamed]))
     assert "<b>x" not in page and "&lt;b&gt;x" in page
 
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mlmonitor_lib.report import html
+from mlmonitor_lib.report import html, html_cloud, html_metrics, html_model, html_pack
 from mlmonitor_lib.report.figures import confusion_matrix_png, data_uri, gray_png
 from mlmonitor_lib.report.tables import (
     fairness_rows,
@@ -151,14 +151,14 @@ class Evidence:
         if data["metrics"] or data["thresholds"] or not fairness:  # not for fairness alone
             quality = [v for v in data["violations"] if field(v, "feature") is None]
             rows = threshold_rows(data["metrics"], data["thresholds"], quality)
-            out.append(Extra("html", html.metrics_table(rows, data["title"])))
+            out.append(Extra("html", html_metrics.metrics_table(rows, data["title"])))
         if fairness:
-            out.append(Extra("html", html.fairness_table(fairness_rows(fairness))))
+            out.append(Extra("html", html_metrics.fairness_table(fairness_rows(fairness))))
         matrix = data["confusion_matrix"]
         if matrix and field(matrix, "labels") and field(matrix, "values"):
             labels, values = field(matrix, "labels"), field(matrix, "values")
             png = confusion_matrix_png(labels, values)
-            out.append(Extra("html", html.confusion_section(
+            out.append(Extra("html", html_model.confusion_section(
                 data_uri(png), per_class_accuracy(labels, values))))
             # No pytest-html image extra as well: its media viewer swaps the first <img> of the
             # extras (a sample digit) for its own image.
@@ -171,26 +171,27 @@ class Evidence:
                 data["images"], data["labels"], data["predictions"], strict=False
             )
         ]
-        return [Extra("html", html.samples_grid(shown, data["total"]))]
+        return [Extra("html", html_model.samples_grid(shown, data["total"]))]
 
     def _render_rows(self, data: dict[str, Any]) -> list[Extra]:
-        return [Extra("html", html.samples_table(data["fields"], data["rows"], data["labels"],
-                                                 data["predictions"], data["total"]))]
+        return [Extra("html", html_model.samples_table(data["fields"], data["rows"],
+                                                       data["labels"], data["predictions"],
+                                                       data["total"]))]
 
     def _render_resources(self, data: list[Any]) -> list[Extra]:
-        return [Extra("html", html.resources_table(data))]
+        return [Extra("html", html_cloud.resources_table(data))]
 
     def _render_factsheet(self, data: Any) -> list[Extra]:
-        return [Extra("html", html.factsheet_section(data))]
+        return [Extra("html", html_cloud.factsheet_section(data))]
 
     def _render_verdict(self, data: dict[str, Any]) -> list[Extra]:
         return [Extra("html", html.verdict_banner(data["passed"], data["lines"]))]
 
     def _render_evidence_pack(self, data: dict[str, Any]) -> list[Extra]:
-        return [Extra("html", html.evidence_pack_section(data["pack"], data["path"]))]
+        return [Extra("html", html_pack.evidence_pack_section(data["pack"], data["path"]))]
 
     def _render_training(self, data: dict[str, Any]) -> list[Extra]:
-        return [Extra("html", html.training_table(data))]
+        return [Extra("html", html_model.training_table(data))]
 
 
 def _scalar(value: Any) -> Any:
