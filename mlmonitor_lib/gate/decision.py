@@ -1,5 +1,7 @@
-"""What the gate decides: one three-way verdict per threshold (:class:`ThresholdVerdict`) and
-the decision over them (:class:`GateDecision`).
+"""What the gate decides: a three-way verdict per threshold, and the decision over them.
+
+:class:`ThresholdVerdict` is one threshold judged on its interval; :class:`GateDecision` is every
+verdict, the worst of them and whether the release goes ahead.
 
 Why three: a gate that compares a point estimate with a threshold "passes" a model whose
 accuracy, measured on 100 records at 0.83, could truly be 0.75. Here every threshold is judged on

@@ -1,9 +1,10 @@
-"""Disparate impact recomputed from the payload records, with its groups as OpenScale counts
-them (:class:`FairnessGroups`).
+"""Disparate impact recomputed from the payload records, its groups counted as OpenScale does.
 
 The favourable rate of a monitored group over that of the reference groups combined, for the
 monitored group where it is lowest: the number OpenScale's fairness monitor reports (as a ratio
-here; its ``fairness_value`` is this times 100). Pure functions on numpy arrays, no I/O.
+here; its ``fairness_value`` is this times 100). :class:`FairnessGroups` codes one monitored
+feature's records once, so that a bootstrap can recompute the value on any resample of them.
+Pure functions on numpy arrays, no I/O.
 """
 
 from __future__ import annotations

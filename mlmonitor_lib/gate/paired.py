@@ -1,5 +1,6 @@
-"""The challenger against the champion on the same records: paired differences of a metric
-and their intervals (:func:`paired_difference`).
+"""Paired champion comparisons: a metric's challenger minus champion on the same records.
+
+:func:`paired_difference` gives the difference and its interval:
 
 - **Newcombe's paired interval** (R. G. Newcombe, "Improved confidence intervals for the
   difference between binomial proportions based on paired data", Statistics in Medicine 17,
