@@ -158,6 +158,7 @@ def test_emulators_serve_prints_exports_and_stops_on_sigterm(tmp_path):
             "CP4D_USERNAME", "CP4D_PASSWORD", "CATALOG_ID", "MODEL_ENTRY_ID",
             "WAIT_FIRST_S", "WAIT_MAX_S",  # the pauses that suit the emulators' pace
             "STATE_DIR",  # the world's own state folder (removed with it unless --workdir)
+            "EVIDENCE_DIR",  # and its evidence packs, beside it
         }
         assert exported["ENV"] == "prem"
         assert any("pytest --mode rehearsal" in line for line in output)
