@@ -7,6 +7,7 @@ outcome with ``target_fixture``; Then steps only assert.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -119,8 +120,10 @@ def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence,
             settings = world.settings_for(ibm_flavour)
         except LookupError as reason:  # a platform tag (@ibm_cloud...) leaves these out
             pytest.fail(f"untagged scenario for another platform: {reason}", pytrace=False)
-        if not os.environ.get("EVIDENCE_DIR"):  # evidence packs in the scenario's own folder
-            settings_overrides.setdefault("evidence_dir", tmp_path / "evidence")
+        # evidence packs where EVIDENCE_DIR says (make onboard: reports/evidence), else in the
+        # scenario's own folder
+        settings_overrides.setdefault(
+            "evidence_dir", Path(os.environ.get("EVIDENCE_DIR") or tmp_path / "evidence"))
         settings = settings.model_copy(update=settings_overrides)
         use_case = ModelUseCase(
             source_dir or use_case_under_test, settings=settings, session=world.session,
