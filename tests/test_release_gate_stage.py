@@ -87,8 +87,8 @@ def test_fairness_not_evaluated_or_not_measured_is_undecided_and_credit_only_war
                                          fairness=unmeasured))
     fairness = [v for v in decided.verdicts if v.kind == "fairness"]
     assert all(v.verdict == "inconclusive" and v.records_to_decide == 100 for v in fairness)
-    assert all("OpenScale measured none" in v.detail["reason"] for v in fairness)
-    assert all("about 100 records would decide" in v.line() for v in fairness)
+    assert all("OpenScale measured none (too few payload records); about 100 records would "
+               "decide" in v.line() for v in fairness)
 
 
 def test_release_gate_refuses_by_rule_and_names_it(tmp_path):

@@ -93,13 +93,10 @@ class ThresholdVerdict(BaseModel):
                    else f"{self.type} {self.threshold:.{digits}f}")
         text = (f"{self.name} {value} {interval} ({self.level * 100:g} %, {method}, "
                 f"{self._records_phrase()}) vs {against}: {self.verdict}")
-        if self.verdict == "inconclusive":
-            if self.records_to_decide is not None:
-                text += f"; about {self.records_to_decide} records would decide"
-            elif self.detail.get("reason"):
-                text += f"; {self.detail['reason']}"
-        elif self.detail.get("reason"):
+        if self.detail.get("reason"):  # why nothing (or nothing certain) was measured
             text += f"; {self.detail['reason']}"
+        if self.verdict == "inconclusive" and self.records_to_decide is not None:
+            text += f"; about {self.records_to_decide} records would decide"
         if self.detail.get("mcnemar_p") is not None:
             text += f"; exact McNemar p = {self.detail['mcnemar_p']:.3g}"
         return text
