@@ -138,7 +138,9 @@ def new_use_case(world, budget, tmp_path, keep_resources, ibm_flavour, evidence,
         from mlmonitor_harness.crash import lift_faults
 
         lift_faults(world)
-    for use_case in made:
+    # the last made first: one made earlier may have created what a later one shares (the
+    # OpenScale data mart and provider), which its cleanup deletes only once nobody uses it
+    for use_case in reversed(made):
         if not keep_resources:
             use_case.cleanup()
         elif use_case.store.alive():
