@@ -1,8 +1,8 @@
 """The evidence pack: digests of a file, a folder as shipped and an S3 object; a pack written,
 read back and verified item by item; every kind of change detected (a data file, a source file,
 the signature, the pack itself, the model artifact in moto's S3), an unreachable artifact listed
-without failing, and the decision judged again from the pack's own records (with a stand-in of
-the gate's judges)."""
+without failing, and the decision judged again from the pack's own records by the gate's own
+judges."""
 
 from __future__ import annotations
 
@@ -89,13 +89,6 @@ def new_pack(root: Path, session: Any = None, **overrides: Any) -> EvidencePack:
         payload_samples=[{"id": "00", "features": {"sex": "female"}, "prediction": 1}],
         decision=DECISION, root=root)
     return build_pack(**{**arguments, **overrides})
-
-
-@pytest.fixture(autouse=True)
-def judges_absent(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The decision is not judged again unless a test installs (stand-in) judges: the checks
-    of files and digests do not depend on the gate's statistics."""
-    monkeypatch.setitem(sys.modules, "mlmonitor_lib.gate.verdicts", None)
 
 
 @pytest.fixture
@@ -255,13 +248,13 @@ def test_a_run_id_that_is_no_file_name_is_refused(tmp_path: Path) -> None:
 # --- verifying -------------------------------------------------------------------------------
 def test_an_untouched_pack_matches_item_by_item(written: Path, s3: boto3.Session) -> None:
     checks = verify_pack(written, s3)
-    assert [c.status for c in checks[:-1]] == ["matches"] * 6
+    assert [c.status for c in checks] == ["matches"] * 7
     assert [c.item for c in checks] == [
         f"evidence pack {written}", "training data datasets/demo/train.csv",
         "test data datasets/demo/test.csv", f"use-case source {USE_CASE}/ (3 files)",
         f"signature {USE_CASE}/model_signature.json", f"model artifact {ARTIFACT}",
         "gate decision, judged again from the pack's records"]
-    assert checks[-1].status == "not checked" and "not installed" in checks[-1].detail
+    assert checks[-1].detail == "1 verdict(s) from 10 record(s)"
     assert not any(c.failed for c in checks)
 
 
@@ -381,9 +374,12 @@ def test_the_decision_is_judged_again_from_the_pack(
 
 def test_judges_that_cannot_be_called_leave_the_decision_not_checked(
         written: Path, s3: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    broken = types.ModuleType("mlmonitor_lib.gate.verdicts")
-    broken.judge_quality = lambda records, thresholds: []  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "mlmonitor_lib.gate.verdicts", broken)
+    from mlmonitor_lib.gate import verdicts
+
+    def broken(*args: object, **kwargs: object) -> list[object]:
+        raise TypeError("judge_quality() takes 2 arguments")
+
+    monkeypatch.setattr(verdicts, "judge_quality", broken)
     check = verify_pack(written, s3)[-1]
     assert check.status == "not checked" and "TypeError" in check.detail
 

@@ -16,7 +16,6 @@ from test_evidence_pack import (  # the same small project, pack and moto S3
     ARTIFACT,
     BUCKET,
     DECISION,
-    judges_absent,  # noqa: F401  (autouse fixture)
     new_pack,
     reseal,
     s3,  # noqa: F401  (fixture)
@@ -77,8 +76,7 @@ def test_verify_prints_each_item_and_exits_0_when_all_match(
                                "written 20")
     assert "matches      training data datasets/demo/train.csv" in lines
     assert f"matches      model artifact {ARTIFACT}" in lines
-    assert lines[-1] == ("verified (6 match, 1 not checked): nothing the pack names has "
-                         "changed")
+    assert lines[-1] == "verified (7 match): nothing the pack names has changed"
 
 
 def test_verify_exits_1_on_a_changed_artifact_or_data_file(
@@ -93,7 +91,7 @@ def test_verify_exits_1_on_a_changed_artifact_or_data_file(
     changed = [line for line in lines if line.startswith("CHANGED")]
     assert changed[0].startswith("CHANGED      training data datasets/demo/train.csv (pack ")
     assert changed[1].startswith(f"CHANGED      model artifact {ARTIFACT} (pack ")
-    assert lines[-1] == ("NOT VERIFIED (4 match, 2 changed, 1 not checked): 2 item(s) no "
+    assert lines[-1] == ("NOT VERIFIED (5 match, 2 changed): 2 item(s) no "
                          "longer match the pack")
 
 

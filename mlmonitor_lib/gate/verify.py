@@ -9,7 +9,6 @@ FILE`` prints the :class:`ItemCheck` lines.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -176,11 +175,10 @@ DECISION_ITEM = "gate decision, judged again from the pack's records"
 
 def rejudge(pack: EvidencePack, champion: EvidencePack | None = None) -> list[dict[str, Any]]:
     """The pack's verdicts judged again from its records and ``gate_parameters``, as the
-    release gate judged them (``mlmonitor_lib.usecase.gate.decide``), as dicts. Needs
-    :mod:`mlmonitor_lib.gate.verdicts` (ImportError otherwise)."""
+    release gate judged them (``mlmonitor_lib.usecase.gate.decide``), as dicts."""
+    from mlmonitor_lib.gate import verdicts
     from mlmonitor_lib.signature import ChampionThreshold, FairnessParameters
 
-    verdicts = importlib.import_module("mlmonitor_lib.gate.verdicts")
     p = pack.gate_parameters
     options = {"level": p["confidence_level"], "resamples": p["bootstrap_resamples"],
                "seed": p["seed"]}
@@ -218,17 +216,14 @@ def _without_records(verdict: Mapping[str, Any]) -> bool:
 
 def recheck_decision(pack: EvidencePack, champion: EvidencePack | None = None) -> ItemCheck:
     """Whether the pack's decision is the one its own records give: ``changed`` naming each
-    verdict that differs; ``not checked`` when the judges are not installed or cannot be
-    called on this pack (the reason is the detail)."""
+    verdict that differs; ``not checked`` when the judges cannot be called on this pack (the
+    reason is the detail)."""
     if not pack.decision:
         return ItemCheck(DECISION_ITEM, "not checked", "the pack holds no gate decision")
     if pack.champion is not None and champion is None:
         return ItemCheck(DECISION_ITEM, "not checked", "the champion's pack is not usable")
     try:
         again = rejudge(pack, champion)
-    except ImportError as exc:
-        return ItemCheck(DECISION_ITEM, "not checked",
-                         f"the gate's judges are not installed ({exc})")
     except Exception as exc:  # any failure to judge again is reported, not raised
         return ItemCheck(DECISION_ITEM, "not checked",
                          f"could not judge again: {type(exc).__name__}: {exc}")
