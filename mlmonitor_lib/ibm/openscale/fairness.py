@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
 
-from mlmonitor_lib.errors import EvaluationError, ServiceError, SettingsError
+from mlmonitor_lib.errors import EvaluationError, SettingsError
 from mlmonitor_lib.ibm.openscale.client import sdk_call
 from mlmonitor_lib.thresholds import fairness_violations
 
@@ -163,58 +163,11 @@ class FairnessMonitoring:
         """Create the fairness monitor with the signature's fairness parameters (or update the
         existing one: re-running is safe); returns the subscription's monitor ids by name,
         ``{"fairness": id, ...}``. OpenScale runs a new fairness monitor once on creation."""
-        from ibm_watson_openscale.base_classes.watson_open_scale_v2 import (
-            MetricThresholdOverride,
-            Target,
-        )
-        from ibm_watson_openscale.supporting_classes.enums import TargetTypes
-
-        subscription_id = self._need("subscription", "subscribe()")
         params, thresholds = to_openscale(parameters)
-        fairness_def = self.client.monitor_definitions.MONITORS.FAIRNESS.ID
-        current = {
-            m.entity.monitor_definition_id: m for m in self._monitor_instances(subscription_id)
-        }
-        if fairness_def in current:
-            self._update_fairness(current[fairness_def].metadata.id, params, thresholds)
-        else:
-            with sdk_call("creating the fairness monitor",
-                          "Check the fairness features, groups and classes in the signature."):
-                done = self.client.monitor_instances.create(
-                    data_mart_id=self._need("data_mart", "ensure_data_mart()"),
-                    monitor_definition_id=fairness_def,
-                    background_mode=False,  # the SDK waits until it is no longer "preparing"
-                    target=Target(target_type=TargetTypes.SUBSCRIPTION, target_id=subscription_id),
-                    parameters=params,
-                    thresholds=[MetricThresholdOverride.from_dict(t) for t in thresholds],
-                )
-            if done is None or done.result.entity.status.state != "active":
-                self._record_default_monitors(subscription_id)  # ledgers the fairness monitor too
-                state = "still preparing" if done is None else done.result.entity.status.state
-                raise ServiceError(
-                    f"Watson OpenScale: the fairness monitor is {state} after the SDK's wait; "
-                    "check it in OpenScale, then retry configure_fairness_monitor()"
-                )
-            self._record("fairness", done.result.metadata.id, subscription=subscription_id)
-        monitors = {
-            m.entity.monitor_definition_id: m.metadata.id
-            for m in self._monitor_instances(subscription_id)
-        }
-        self.ids["fairness"] = monitors[fairness_def]
-        return {"fairness": monitors.pop(fairness_def), **monitors}
-
-    def _update_fairness(self, instance_id: str, params: dict[str, Any],
-                         thresholds: list[dict[str, Any]]) -> None:
-        from ibm_watson_openscale.base_classes.watson_open_scale_v2 import JsonPatchOperation
-
-        patch = [  # parameters first: the thresholds name the features they set
-            JsonPatchOperation(op="replace", path="/parameters", value=params),
-            JsonPatchOperation(op="replace", path="/thresholds", value=thresholds),
-        ]
-        with sdk_call("updating the fairness monitor",
-                      "Check the fairness features, groups and classes in the signature."):
-            self.client.monitor_instances.update(instance_id, patch)
-        self.ids["fairness"] = instance_id
+        return self._configure_monitor(
+            "fairness", self.client.monitor_definitions.MONITORS.FAIRNESS.ID, params,
+            thresholds, hint="Check the fairness features, groups and classes in the signature.",
+            parameters_first=True)  # the thresholds name the features the parameters set
 
     def fairness_configuration(self) -> dict[str, Any]:
         """The fairness monitor's ``parameters`` and ``thresholds`` as OpenScale holds them."""

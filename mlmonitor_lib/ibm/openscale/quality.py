@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, computed_field
 
-from mlmonitor_lib.errors import EvaluationError, LifecycleError, ServiceError
+from mlmonitor_lib.errors import EvaluationError, LifecycleError
 from mlmonitor_lib.ibm.openscale.client import sdk_call
 from mlmonitor_lib.ibm.openscale.fairness import FairnessResult
 from mlmonitor_lib.thresholds import (
@@ -60,58 +60,11 @@ class QualityMonitoring:
     ) -> dict[str, str]:
         """Create the quality monitor with these thresholds (or update the existing one);
         returns the subscription's monitor ids by name, ``{"quality": id, ...}``."""
-        from ibm_watson_openscale.base_classes.watson_open_scale_v2 import (
-            MetricThresholdOverride,
-            Target,
-        )
-        from ibm_watson_openscale.supporting_classes.enums import TargetTypes
-
-        subscription_id = self._need("subscription", "subscribe()")
         wanted = normalise_thresholds(thresholds)
         params = {"min_feedback_data_size": int(min_feedback_data_size)}
-        quality_def = self.client.monitor_definitions.MONITORS.QUALITY.ID
-        current = {
-            m.entity.monitor_definition_id: m for m in self._monitor_instances(subscription_id)
-        }
-        if quality_def in current:
-            self._update_quality(current[quality_def].metadata.id, wanted, params)
-        else:
-            with sdk_call("creating the quality monitor", "Check the thresholds' metric ids."):
-                done = self.client.monitor_instances.create(
-                    data_mart_id=self._need("data_mart", "ensure_data_mart()"),
-                    monitor_definition_id=quality_def,
-                    background_mode=False,  # the SDK waits until it is no longer "preparing"
-                    target=Target(target_type=TargetTypes.SUBSCRIPTION, target_id=subscription_id),
-                    parameters=params,
-                    thresholds=[MetricThresholdOverride(**t) for t in wanted],
-                )
-            if done is None or done.result.entity.status.state != "active":
-                self._record_default_monitors(subscription_id)  # ledgers the quality monitor too
-                state = "still preparing" if done is None else done.result.entity.status.state
-                raise ServiceError(
-                    f"Watson OpenScale: the quality monitor is {state} after the SDK's wait; "
-                    "check it in OpenScale, then retry configure_quality_monitor()"
-                )
-            self._record("quality", done.result.metadata.id, subscription=subscription_id)
-        monitors = {
-            m.entity.monitor_definition_id: m.metadata.id
-            for m in self._monitor_instances(subscription_id)
-        }
-        self.ids["quality"] = monitors[quality_def]
-        return {"quality": monitors.pop(quality_def), **monitors}
-
-    def _update_quality(
-        self, instance_id: str, thresholds: list[dict[str, Any]], params: dict[str, Any]
-    ) -> None:
-        from ibm_watson_openscale.base_classes.watson_open_scale_v2 import JsonPatchOperation
-
-        patch = [
-            JsonPatchOperation(op="replace", path="/thresholds", value=thresholds),
-            JsonPatchOperation(op="replace", path="/parameters", value=params),
-        ]
-        with sdk_call("updating the quality monitor", "Check the thresholds' metric ids."):
-            self.client.monitor_instances.update(instance_id, patch)
-        self.ids["quality"] = instance_id
+        return self._configure_monitor(
+            "quality", self.client.monitor_definitions.MONITORS.QUALITY.ID, params, wanted,
+            hint="Check the thresholds' metric ids.")
 
     def monitor_thresholds(self) -> list[dict[str, Any]]:
         """The quality monitor's thresholds as OpenScale holds them."""

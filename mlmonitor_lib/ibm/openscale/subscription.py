@@ -206,6 +206,55 @@ class SubscriptionSteps:
             key = instance.entity.monitor_definition_id
             self._record(key, instance.metadata.id, subscription=subscription_id)
 
+    def _configure_monitor(self, key: str, definition_id: str, params: dict[str, Any],
+                           thresholds: list[dict[str, Any]], *, hint: str,
+                           parameters_first: bool = False) -> dict[str, str]:
+        """Create the subscription's ``definition_id`` monitor with these parameters and
+        thresholds, or patch the one that exists (re-running is safe); ledgered as ``key``.
+        Returns the subscription's monitor ids by definition, ``key`` first. The patch
+        replaces the parameters first when the thresholds name what the parameters define
+        (fairness: the features)."""
+        from ibm_watson_openscale.base_classes.watson_open_scale_v2 import (
+            JsonPatchOperation,
+            MetricThresholdOverride,
+            Target,
+        )
+        from ibm_watson_openscale.supporting_classes.enums import TargetTypes
+
+        subscription_id = self._need("subscription", "subscribe()")
+        name = f"the {key} monitor"
+        current = {m.entity.monitor_definition_id: m
+                   for m in self._monitor_instances(subscription_id)}
+        if definition_id in current:
+            patch = [JsonPatchOperation(op="replace", path="/thresholds", value=thresholds),
+                     JsonPatchOperation(op="replace", path="/parameters", value=params)]
+            with sdk_call(f"updating {name}", hint):
+                self.client.monitor_instances.update(
+                    current[definition_id].metadata.id, patch[::-1] if parameters_first
+                    else patch)
+        else:
+            with sdk_call(f"creating {name}", hint):
+                done = self.client.monitor_instances.create(
+                    data_mart_id=self._need("data_mart", "ensure_data_mart()"),
+                    monitor_definition_id=definition_id,
+                    background_mode=False,  # the SDK waits until it is no longer "preparing"
+                    target=Target(target_type=TargetTypes.SUBSCRIPTION, target_id=subscription_id),
+                    parameters=params,
+                    thresholds=[MetricThresholdOverride.from_dict(t) for t in thresholds],
+                )
+            if done is None or done.result.entity.status.state != "active":
+                self._record_default_monitors(subscription_id)  # ledgers this monitor too
+                state = "still preparing" if done is None else done.result.entity.status.state
+                raise ServiceError(
+                    f"Watson OpenScale: {name} is {state} after the SDK's wait; check it in "
+                    f"OpenScale, then retry configure_{key}_monitor()"
+                )
+            self._record(key, done.result.metadata.id, subscription=subscription_id)
+        monitors = {m.entity.monitor_definition_id: m.metadata.id
+                    for m in self._monitor_instances(subscription_id)}
+        self.ids[key] = monitors[definition_id]
+        return {key: monitors.pop(definition_id), **monitors}
+
     def _monitor_instances(self, subscription_id: str) -> list[Any]:
         with sdk_call("listing monitor instances", "Check your role on the instance."):
             return self.client.monitor_instances.list(
