@@ -69,8 +69,9 @@ def verify(data_dir: Path, source: DataSource, test_every: int) -> VerifyReport:
     data_dir = Path(data_dir)
     name = source_name(source)
     path = data_dir / name
-    checks = [_check_source(path, source)]
-    derived = split(path.read_bytes(), test_every) if checks[0].status == "ok" else {}
+    source_check, verified = _check_source(path, source)
+    checks = [source_check]
+    derived = split(verified, test_every) if verified is not None else {}
     for split_name in (TRAIN_FILE, TEST_FILE):
         split_path = data_dir / split_name
         if not split_path.exists():
@@ -86,14 +87,16 @@ def verify(data_dir: Path, source: DataSource, test_every: int) -> VerifyReport:
     return VerifyReport(TITLE, data_dir, tuple(checks), time.perf_counter() - start)
 
 
-def _check_source(path: Path, source: DataSource) -> FileCheck:
+def _check_source(path: Path, source: DataSource) -> tuple[FileCheck, bytes | None]:
+    """The source copy's check, and its bytes when they verify (read once)."""
     if not path.exists():
-        return FileCheck(path.name, path, "missing", "not present")
-    digest = _sha256(path.read_bytes())
+        return FileCheck(path.name, path, "missing", "not present"), None
+    raw = path.read_bytes()
+    digest = _sha256(raw)
     if digest != source.sha256:
-        return FileCheck(path.name, path, "bad",
-                         f"SHA-256 {digest[:12]}… is not the pinned {str(source.sha256)[:12]}…")
-    return FileCheck(path.name, path, "ok", "SHA-256 matches the signature")
+        return FileCheck(path.name, path, "bad", f"SHA-256 {digest[:12]}… is not the pinned "
+                                                 f"{str(source.sha256)[:12]}…"), None
+    return FileCheck(path.name, path, "ok", "SHA-256 matches the signature"), raw
 
 
 def fetch(data_dir: Path, source: DataSource, test_every: int, *, use_case_dir: Path,
