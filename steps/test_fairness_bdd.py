@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from pytest_bdd import given, scenarios, then, when
 
 from mlmonitor_lib.errors import ReleaseRefused
+from mlmonitor_lib.gate.fairness import in_groups
 from steps.monitoring_steps import decision_of
 from steps.outcomes import Outcome, refusal
 
@@ -27,18 +28,6 @@ def monitors_configured(use_case: ModelUseCase) -> None:
     use_case.configure_monitors()
 
 
-def _in_group(value: Any, group: list[Any]) -> bool:
-    """A category (``"female"``) or an inclusive range (``[18, 25]``), as OpenScale reads a
-    fairness group."""
-    for item in group:
-        if isinstance(item, list):
-            if isinstance(value, int | float) and item[0] <= value <= item[1]:
-                return True
-        elif str(value) == str(item):
-            return True
-    return False
-
-
 @when("requests are logged on which the model gives the first monitored group the "
       "favourable outcome half as often as its reference group", target_fixture="population")
 def log_biased_population(use_case: ModelUseCase) -> dict:
@@ -52,11 +41,15 @@ def log_biased_population(use_case: ModelUseCase) -> dict:
     favourable = {str(c) for c in params.favourable_class}
     test = use_case.test_set()
     classes = use_case.score_model(num_samples=len(test))["classes"]
-    reference = [x for x in test.inputs if _in_group(x[column], feature.majority)]
-    rate = sum(str(c) in favourable for x, c in zip(test.inputs, classes, strict=True)
-               if _in_group(x[column], feature.majority)) / len(reference)
-    monitored = [(x, str(c) in favourable) for x, c in zip(test.inputs, classes, strict=True)
-                 if _in_group(x[column], feature.minority)]
+    values = [x[column] for x in test.inputs]
+    in_reference = in_groups(values, feature.majority)
+    in_monitored = in_groups(values, feature.minority) & ~in_reference
+    reference = [x for x, inside in zip(test.inputs, in_reference, strict=True) if inside]
+    rate = sum(str(c) in favourable for c, inside in zip(classes, in_reference, strict=True)
+               if inside) / len(reference)
+    monitored = [(x, str(c) in favourable)
+                 for x, c, inside in zip(test.inputs, classes, in_monitored, strict=True)
+                 if inside]
     granted = [x for x, ok in monitored if ok]
     refused = [x for x, ok in monitored if not ok]
     # favourable / (favourable + unfavourable) = rate / 2, keeping every refused example

@@ -28,6 +28,7 @@ import joblib
 import pytest
 from botocore.exceptions import ClientError
 
+from mlmonitor_lib.gate.fairness import disparate_impact
 from mlmonitor_lib.signature import load_signature
 
 REPO = Path(__file__).resolve().parents[1]
@@ -151,27 +152,15 @@ def test_a_channel_without_its_file_fails_the_job_with_the_reason(tmp_path):
 
 
 # --------------------------------------------------------------------------- fairness
-def _in_group(value: Any, group: list[Any]) -> bool:
-    """A category (``"female"``) or an inclusive range (``[18, 25]``) of the signature."""
-    return any(item[0] <= value <= item[1] if isinstance(item, list) else str(value) == item
-               for item in group)
-
-
 def test_the_models_predictions_on_test_csv_meet_the_fairness_thresholds(trained, data_dir):
     model = inference.model_fn(str(trained["model_dir"]))
     x_test, _ = train_gcr.read_split(str(data_dir), "test.csv")
     predicted = model.predict(x_test)
     assert SIGNATURE.fairness_monitor is not None
     params = SIGNATURE.fairness_monitor.parameters
-    favourable = [p in params.favourable_class for p in predicted]
     for item in params.features:
-        values = x_test[item.feature].tolist()
-
-        def rate(group: list[Any], values: list[Any] = values) -> float:
-            chosen = [f for v, f in zip(values, favourable, strict=True) if _in_group(v, group)]
-            return sum(chosen) / len(chosen)
-
-        impact = rate(item.minority) / rate(item.majority)
+        impact = disparate_impact(x_test[item.feature].tolist(), predicted.tolist(),
+                                  item.minority, item.majority, params.favourable_class)
         assert impact >= item.threshold, f"disparate impact on {item.feature}: {impact:.3f}"
 
 

@@ -48,6 +48,15 @@ def _members(values: Sequence[Any], item: Any) -> np.ndarray:
     return np.array([_key(v) == wanted for v in values], dtype=bool)
 
 
+def in_groups(values: Sequence[Any], groups: Sequence[Any]) -> np.ndarray:
+    """Which of ``values`` fall in any of ``groups``: categories (``"female"``) or inclusive
+    numeric ranges (``[18, 25]``), as OpenScale reads a fairness group."""
+    found = np.zeros(len(values), dtype=bool)
+    for item in groups:
+        found |= _members(values, item)
+    return found
+
+
 @dataclass(frozen=True)
 class FairnessGroups:
     """One monitored feature's records coded once: which predictions are favourable, which
@@ -64,9 +73,7 @@ class FairnessGroups:
         if len(values) != len(predictions):
             raise ValueError(f"{len(values)} feature values but {len(predictions)} predictions")
         wanted = {_key(c) for c in favourable}
-        reference = np.zeros(len(values), dtype=bool)
-        for item in majority:
-            reference |= _members(values, item)
+        reference = in_groups(values, majority)
         return cls(
             favourable=np.array([_key(p) in wanted for p in predictions], dtype=bool),
             reference=reference,
