@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlmonitor_lib.errors import DatasetError, ScoringError, SignatureError
+from mlmonitor_lib.gate.metrics import class_value
 from mlmonitor_lib.usecase.port import Prediction, TestSet, configured_data_dir
 
 if TYPE_CHECKING:
@@ -76,10 +77,10 @@ class TabularProfile:
             raise DatasetError(f"{path} has no column {', '.join(map(repr, missing))}: the "
                                "signature's feature_columns and label_column must be columns "
                                f"of the data set (it has {', '.join(header)})")
-        by_text = {str(_whole(c)): c for c in self.classes}
+        by_text = {str(class_value(c)): c for c in self.classes}
         labels = []
         for number, row in enumerate(rows, start=2):
-            label = by_text.get(str(_whole(row[self.label_column])))
+            label = by_text.get(str(class_value(row[self.label_column])))
             if label is None:
                 raise DatasetError(f"{path}, line {number}: label {row[self.label_column]!r} "
                                    f"is not one of the class_labels {self.classes}")
@@ -116,8 +117,8 @@ class TabularProfile:
                 f"{payload[:200]!r}; check the output_fn of {script}") from None
 
     def _prediction(self, label: Any, probability: Any) -> Prediction:
-        by_text = {str(_whole(c)): c for c in self.classes}
-        if str(_whole(label)) not in by_text:
+        by_text = {str(class_value(c)): c for c in self.classes}
+        if str(class_value(label)) not in by_text:
             raise TypeError(f"class {label!r} is not one of {self.classes}")
         if isinstance(probability, list):
             probabilities = tuple(float(p) for p in probability)
@@ -128,7 +129,7 @@ class TabularProfile:
                             "class, not one number")
         if len(probabilities) != len(self.classes):
             raise TypeError(f"{len(probabilities)} probabilities for {len(self.classes)} classes")
-        return Prediction(by_text[str(_whole(label))], probabilities, (label, probability))
+        return Prediction(by_text[str(class_value(label))], probabilities, (label, probability))
 
     def record_fields(self) -> list[str] | None:
         return list(self.features)
@@ -141,10 +142,3 @@ class TabularProfile:
         return (f"send rows of the {len(self.features)} feature columns "
                 f"({', '.join(self.features)}) as {self.signature.aws_runtime.content_type}")
 
-
-def _whole(value: Any) -> Any:
-    """``1.0`` as ``1``: a class a model answers as a float is the same class (as OpenScale
-    reads it, and the emulator's ``quality.class_value``)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
