@@ -26,7 +26,8 @@ def record_id(value: Any) -> str:
     return hashlib.sha256(canonical).hexdigest()[:ID_HEX_DIGITS]
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (a label, a class, a feature value)."""
     return value.item() if hasattr(value, "item") else value
 
 
@@ -37,7 +38,7 @@ def feedback_records(inputs: Sequence[Any], labels: Sequence[Any], predictions: 
     otherwise), ``predictions`` are :class:`~mlmonitor_lib.usecase.port.Prediction`."""
     binary = len(classes) == 2
     return [
-        {"id": record_id(item), "label": _plain(label), "prediction": _plain(p.label),
+        {"id": record_id(item), "label": plain(label), "prediction": plain(p.label),
          "score": float(p.probabilities[1]) if binary else None,
          "probabilities": [float(x) for x in p.probabilities]}
         for item, label, p in zip(inputs, labels, predictions, strict=True)
@@ -51,7 +52,7 @@ def payload_samples(inputs: Sequence[Any], predictions: Sequence[Any],
     features fairness monitors (none for a model without fairness)."""
     where = {name: feature_columns.index(name) for name in monitored}
     return [
-        {"id": record_id(item), "prediction": _plain(p.label),
-         "features": {name: _plain(item[i]) for name, i in where.items()}}
+        {"id": record_id(item), "prediction": plain(p.label),
+         "features": {name: plain(item[i]) for name, i in where.items()}}
         for item, p in zip(inputs, predictions, strict=True)
     ]

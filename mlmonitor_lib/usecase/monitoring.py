@@ -131,7 +131,7 @@ def log_feedback(uc: StageContext, num_samples: int, offset: int, labels: Any) -
     """Test examples scored and stored with their labels (true ones unless ``labels``)."""
     batch = uc.test_set().take(offset, num_samples)
     given = list(batch.labels) if labels is None else list(labels)
-    given = [_plain(label) for label in given]
+    given = [records.plain(label) for label in given]
     if len(given) != len(batch):
         raise LifecycleError(
             f"log_feedback() got {len(given)} labels for {len(batch)} examples: pass one "
@@ -145,11 +145,6 @@ def log_feedback(uc: StageContext, num_samples: int, offset: int, labels: Any) -
     _keep_records(uc, feedback=records.feedback_records(
         batch.inputs, given, predictions, uc.signature.signature.class_labels))
     return {"stored": stored, "labels": given, "predictions": [p.label for p in predictions]}
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python value it holds."""
-    return value.item() if hasattr(value, "item") else value
 
 
 def evaluate(uc: StageContext) -> EvaluationResult:
